@@ -1,0 +1,230 @@
+"""Built-in roles and default picklists, applied by data migrations and ``accord demo``.
+
+Kept as plain data so migrations can use it with historical models (``apps.get_model``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OWN, TEAM, ALL = 1, 2, 3
+ALL_ACTIONS = ("view", "add", "change", "delete", "export", "import", "reassign")
+CLIENT_TYPES = ("company", "contact", "activity", "document")
+
+# role code -> (name, description, is_administrator, {object_type: {action: scope}})
+BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
+    "administrator": (
+        "Administrator",
+        "Manages users, roles, fields, picklists; sees everything.",
+        True,
+        {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in CLIENT_TYPES},
+    ),
+    "head_of_sales": (
+        "Head of sales",
+        "Sees every client and pipeline; redistributes clients.",
+        False,
+        {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in CLIENT_TYPES},
+    ),
+    "sales_manager": (
+        "Sales manager",
+        "Works own clients; sees those shared with the team.",
+        False,
+        {
+            "company": {
+                "view": TEAM,
+                "add": OWN,
+                "change": OWN,
+                "delete": OWN,
+                "export": TEAM,
+                "import": OWN,
+            },
+            "contact": {
+                "view": TEAM,
+                "add": OWN,
+                "change": OWN,
+                "delete": OWN,
+                "export": TEAM,
+                "import": OWN,
+            },
+            "activity": {"view": TEAM, "add": OWN, "change": OWN, "delete": OWN, "export": TEAM},
+            "document": {"view": TEAM, "add": OWN, "delete": OWN},
+        },
+    ),
+    "service_agent": (
+        "Service agent",
+        "Sees all clients to serve them; logs own activities.",
+        False,
+        {
+            "company": {"view": ALL},
+            "contact": {"view": ALL, "add": OWN, "change": ALL},
+            "activity": {"view": ALL, "add": OWN, "change": OWN},
+            "document": {"view": ALL, "add": OWN},
+        },
+    ),
+    "marketing": (
+        "Marketing",
+        "Segments, imports and exports the client base.",
+        False,
+        {
+            "company": {"view": ALL, "add": OWN, "export": ALL, "import": OWN},
+            "contact": {"view": ALL, "add": OWN, "change": OWN, "export": ALL, "import": OWN},
+            "activity": {"view": ALL, "add": OWN},
+            "document": {"view": ALL},
+        },
+    ),
+    "read_only": (
+        "Read-only",
+        "Sees everything, changes nothing.",
+        False,
+        {t: {"view": ALL} for t in CLIENT_TYPES},
+    ),
+}
+
+# picklist -> [(code, en, ru, fr, de)]  (at most 7 options each: U1)
+DEFAULT_PICKLISTS: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "industry": [
+        (
+            "design",
+            "Design and engineering",
+            "Проектирование",
+            "Ingénierie et conception",
+            "Planung und Ingenieurwesen",
+        ),
+        ("construction", "Construction", "Строительство", "Construction", "Bauwesen"),
+        (
+            "energy",
+            "Energy and utilities",
+            "Энергетика и ЖКХ",
+            "Énergie et services publics",
+            "Energie und Versorgung",
+        ),
+        ("manufacturing", "Manufacturing", "Промышленность", "Industrie", "Fertigung"),
+        ("public", "Public sector", "Госсектор", "Secteur public", "Öffentlicher Sektor"),
+        (
+            "trade",
+            "Trade and services",
+            "Торговля и услуги",
+            "Commerce et services",
+            "Handel und Dienstleistungen",
+        ),
+        ("other", "Other", "Другое", "Autre", "Sonstiges"),
+    ],
+    "region": [
+        ("central", "Central Russia", "Центральная Россия", "Russie centrale", "Zentralrussland"),
+        (
+            "northwest",
+            "Northwest Russia",
+            "Северо-Запад",
+            "Nord-Ouest de la Russie",
+            "Nordwestrussland",
+        ),
+        ("ural", "Ural", "Урал", "Oural", "Ural"),
+        ("siberia", "Siberia", "Сибирь", "Sibérie", "Sibirien"),
+        ("idf", "Île-de-France", "Иль-де-Франс", "Île-de-France", "Île-de-France"),
+        (
+            "dach",
+            "Germany, Austria, Switzerland",
+            "Германия, Австрия, Швейцария",
+            "Allemagne, Autriche, Suisse",
+            "Deutschland, Österreich, Schweiz",
+        ),
+        ("other", "Other", "Другой", "Autre", "Sonstige"),
+    ],
+    "company_type": [
+        ("client", "Client", "Клиент", "Client", "Kunde"),
+        ("prospect", "Prospect", "Потенциальный клиент", "Prospect", "Interessent"),
+        ("partner", "Partner", "Партнёр", "Partenaire", "Partner"),
+        ("supplier", "Supplier", "Поставщик", "Fournisseur", "Lieferant"),
+        ("competitor", "Competitor", "Конкурент", "Concurrent", "Wettbewerber"),
+    ],
+    "source": [
+        ("website", "Website", "Сайт", "Site web", "Website"),
+        ("referral", "Referral", "Рекомендация", "Recommandation", "Empfehlung"),
+        ("exhibition", "Trade fair", "Выставка", "Salon professionnel", "Messe"),
+        ("cold_call", "Cold call", "Холодный звонок", "Prospection téléphonique", "Kaltakquise"),
+        ("tender", "Tender", "Тендер", "Appel d'offres", "Ausschreibung"),
+        ("other", "Other", "Другое", "Autre", "Sonstiges"),
+    ],
+    "size": [
+        ("micro", "1–10 employees", "1–10 сотрудников", "1 à 10 salariés", "1–10 Mitarbeiter"),
+        ("small", "11–50 employees", "11–50 сотрудников", "11 à 50 salariés", "11–50 Mitarbeiter"),
+        (
+            "medium",
+            "51–250 employees",
+            "51–250 сотрудников",
+            "51 à 250 salariés",
+            "51–250 Mitarbeiter",
+        ),
+        (
+            "large",
+            "251–1000 employees",
+            "251–1000 сотрудников",
+            "251 à 1 000 salariés",
+            "251–1.000 Mitarbeiter",
+        ),
+        (
+            "xlarge",
+            "Over 1000 employees",
+            "Более 1000 сотрудников",
+            "Plus de 1 000 salariés",
+            "Über 1.000 Mitarbeiter",
+        ),
+    ],
+    "contact_role": [
+        (
+            "decision_maker",
+            "Decision maker",
+            "Лицо, принимающее решения",
+            "Décideur",
+            "Entscheider",
+        ),
+        (
+            "technical",
+            "Technical expert",
+            "Технический специалист",
+            "Expert technique",
+            "Technischer Experte",
+        ),
+        ("purchasing", "Purchasing", "Закупки", "Achats", "Einkauf"),
+        ("finance", "Finance", "Финансы", "Finances", "Finanzen"),
+        ("user", "User", "Пользователь", "Utilisateur", "Anwender"),
+        ("other", "Other", "Другое", "Autre", "Sonstiges"),
+    ],
+}
+
+
+def seed_roles(apps: Any, schema_editor: Any = None) -> None:
+    Role = apps.get_model("core", "Role")
+    RoleGrant = apps.get_model("core", "RoleGrant")
+    for code, (name, description, is_admin, grants) in BUILTIN_ROLES.items():
+        role, _created = Role.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "description": description,
+                "is_builtin": True,
+                "is_administrator": is_admin,
+            },
+        )
+        for object_type, actions in grants.items():
+            for action, scope in actions.items():
+                RoleGrant.objects.update_or_create(
+                    role=role, object_type=object_type, action=action, defaults={"scope": scope}
+                )
+
+
+def seed_picklists(apps: Any, schema_editor: Any = None) -> None:
+    PicklistOption = apps.get_model("core", "PicklistOption")
+    for picklist, options in DEFAULT_PICKLISTS.items():
+        for position, (code, en, ru, fr, de) in enumerate(options):
+            PicklistOption.objects.get_or_create(
+                picklist=picklist,
+                code=code,
+                defaults={
+                    "label": en,
+                    "label_ru": ru,
+                    "label_fr": fr,
+                    "label_de": de,
+                    "position": position,
+                },
+            )

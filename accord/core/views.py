@@ -1,0 +1,59 @@
+"""Pages of the platform itself: home ("My day"), profile, notifications."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.core import services
+from accord.core.forms import ProfileForm
+from accord.core.http import AuthedHttpRequest
+
+
+@login_required
+def home(request: AuthedHttpRequest) -> HttpResponse:
+    from accord.activities.selectors import my_day
+
+    return render(request, "core/home.html", {"day": my_day(request.user)})
+
+
+@login_required
+def profile(request: AuthedHttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_update_preferences(
+            actor=request.user, user=request.user, data=form.cleaned_data
+        )
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("profile")
+    return render(request, "core/profile.html", {"form": form})
+
+
+@login_required
+def notifications(request: AuthedHttpRequest) -> HttpResponse:
+    items = list(request.user.notifications.all()[:100])
+    if request.method == "POST":
+        request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("notifications")
+    return render(request, "core/notifications.html", {"items": items})
+
+
+@login_required
+def search(request: AuthedHttpRequest) -> HttpResponse:
+    from accord.parties.search import global_search
+
+    query = request.GET.get("q", "").strip()
+    results = global_search(request.user, query) if query else None
+    return render(request, "core/search.html", {"query": query, "results": results})
+
+
+@login_required
+def admin_home(request: AuthedHttpRequest) -> HttpResponse:
+    from accord.core.permissions import require_administrator
+
+    require_administrator(request.user)
+    return render(request, "core/admin/home.html")

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from accord.api import api
+
+urlpatterns = [
+    path("", include("accord.core.urls")),
+    path("", include("accord.parties.urls")),
+    path("", include("accord.activities.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+]
