@@ -49,11 +49,3 @@ def search(request: AuthedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     results = global_search(request.user, query) if query else None
     return render(request, "core/search.html", {"query": query, "results": results})
-
-
-@login_required
-def admin_home(request: AuthedHttpRequest) -> HttpResponse:
-    from accord.core.permissions import require_administrator
-
-    require_administrator(request.user)
-    return render(request, "core/admin/home.html")

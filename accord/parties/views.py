@@ -1,22 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accord.parties.selectors import (
-    companies_visible_to,
-    contacts_visible_to,
     get_company_for,
     get_contact_for,
 )
-
-
-@login_required
-def company_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "parties/company_list.html", {"companies": companies_visible_to(request.user)[:50]}
-    )
 
 
 @login_required
@@ -27,14 +18,47 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def contact_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "parties/contact_list.html", {"contacts": contacts_visible_to(request.user)[:50]}
-    )
-
-
-@login_required
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "parties/contact_detail.html", {"contact": get_contact_for(request.user, pk)}
     )
+
+
+def company_create(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def company_duplicates(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def company_edit(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def company_delete(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def company_history(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def contact_create(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def contact_duplicates(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def contact_edit(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def contact_delete(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+def contact_history(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404

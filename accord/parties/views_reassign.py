@@ -1,0 +1,7 @@
+"""Placeholder until its owner fills it in (this session)."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+
+def clients_reassign(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
