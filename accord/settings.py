@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves Swagger UI from its own static files, not a CDN
     "huey.contrib.djhuey",
     "accord.core",
     "accord.parties",

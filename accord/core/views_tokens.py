@@ -1,11 +1,74 @@
-"""Placeholder until its owner fills it in (this session)."""
+"""Personal API tokens (I3): list one's own, create one (secret shown once), revoke."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accord.core import services
+from accord.core.http import AuthedHttpRequest
+from accord.core.models import ApiToken
 
 
-def token_list(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=80,
+        help_text=gettext_lazy("What will use it, e.g. “1C sync” or “my reports script”."),
+    )
+    expires_on = forms.DateField(
+        label=gettext_lazy("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Leave empty for a token that works until you revoke it."),
+    )
 
 
-def token_revoke(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _end_of(day: datetime.date) -> datetime.datetime:
+    """A token valid "until" a date works through that whole day in the user's time zone."""
+    start_of_next = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min)
+    return timezone.make_aware(start_of_next)
+
+
+@login_required
+def token_list(request: AuthedHttpRequest) -> HttpResponse:
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        day = form.cleaned_data["expires_on"]
+        try:
+            _token, secret = services.api_token_create(
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                expires_at=_end_of(day) if day else None,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error("expires_on" if field == "expires_at" else field, errors)
+        else:
+            form = TokenForm()
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-is_active", "-created_at")
+    return render(
+        request,
+        "core/tokens.html",
+        {"form": form, "secret": secret, "tokens": tokens, "now": timezone.now()},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect("token_list")
