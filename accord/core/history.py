@@ -1,0 +1,186 @@
+"""The History tab of a record: its audit entries and those of records related to it.
+
+A contact's change is written with its company as ``related_*`` (ARCHITECTURE.md rule 4), so
+the company's history shows it too. Call these only with a record the caller fetched through
+a permission-scoped selector: this module does not decide whether the record itself is visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accord.core.audit import object_type_key
+from accord.core.models import AuditEntry, PicklistOption, Team, User
+from accord.core.permissions import OBJECT_TYPES, restrict
+
+# Changes kept outside the row (services add them to the same entry).
+EXTRA_LABELS: dict[str, Any] = {
+    "phones": gettext_lazy("phones"),
+    "emails": gettext_lazy("e-mails"),
+    "messengers": gettext_lazy("messengers"),
+    "tags": gettext_lazy("tags"),
+    "companies": gettext_lazy("companies"),
+    "custom": gettext_lazy("custom fields"),
+}
+
+
+@dataclass
+class ChangeRow:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryItem:
+    entry: AuditEntry
+    rows: list[ChangeRow] = field(default_factory=list)
+    is_hidden: bool = False  # a related record the viewer may not see: no details
+
+
+@dataclass
+class HistoryPage:
+    items: list[HistoryItem]
+    next_before_id: int | None
+
+
+def history_for(
+    user: Any, obj: models.Model, *, limit: int = 20, before_id: int | None = None
+) -> list[AuditEntry]:
+    """Entries about ``obj`` or pointing at it as related, newest first, keyset-paged by id."""
+    key = object_type_key(obj)
+    queryset = AuditEntry.objects.filter(
+        Q(object_type=key, object_id=obj.pk) | Q(related_type=key, related_id=obj.pk)
+    )
+    if before_id is not None:
+        queryset = queryset.filter(id__lt=before_id)
+    return list(queryset.order_by("-id")[:limit])
+
+
+def history_page(
+    user: Any, obj: models.Model, *, limit: int = 20, before_id: int | None = None
+) -> HistoryPage:
+    """One page of :func:`history_for`, described for display, with the id to continue from."""
+    entries = history_for(user, obj, limit=limit + 1, before_id=before_id)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return HistoryPage(
+        items=describe(user, obj, entries),
+        next_before_id=entries[-1].pk if more and entries else None,
+    )
+
+
+def _model_for(object_type: str) -> type[models.Model] | None:
+    registered = OBJECT_TYPES.get(object_type)
+    return registered.model if registered is not None else None
+
+
+def _field_by_key(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
+    if model is None:
+        return None
+    for candidate in model._meta.concrete_fields:
+        if key in (candidate.attname, candidate.name):
+            return candidate
+    return None
+
+
+def _hidden_related(
+    user: Any, obj: models.Model, entries: list[AuditEntry]
+) -> set[tuple[str, int]]:
+    """Related records (a contact on its company's history) the viewer may not see.
+
+    Deleted records are not hidden: nothing is left to protect but what the entry says."""
+    key = object_type_key(obj)
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if (entry.object_type, entry.object_id) != (key, obj.pk):
+            wanted.setdefault(entry.object_type, set()).add(entry.object_id)
+    hidden: set[tuple[str, int]] = set()
+    for object_type, ids in wanted.items():
+        model = _model_for(object_type)
+        if model is None:
+            continue
+        existing = set(model._default_manager.filter(pk__in=ids).values_list("pk", flat=True))
+        visible = set(
+            restrict(model._default_manager.filter(pk__in=ids), user).values_list("pk", flat=True)
+        )
+        hidden.update((object_type, pk) for pk in existing - visible)
+    return hidden
+
+
+def _names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
+    """Picklist options, users and teams named in the changes: one query per kind."""
+    ids: dict[str, set[int]] = {"picklist": set(), "user": set(), "team": set()}
+    for entry in entries:
+        model = _model_for(entry.object_type)
+        for name, pair in (entry.changes or {}).items():
+            target = _reference_kind(_field_by_key(model, name))
+            if target is None or not isinstance(pair, list):
+                continue
+            ids[target].update(v for v in pair if isinstance(v, int))
+    names: dict[str, dict[int, str]] = {"picklist": {}, "user": {}, "team": {}}
+    if ids["picklist"]:
+        names["picklist"] = {
+            o.pk: str(o) for o in PicklistOption.objects.filter(pk__in=ids["picklist"])
+        }
+    if ids["user"]:
+        names["user"] = {u.pk: str(u) for u in User.objects.filter(pk__in=ids["user"])}
+    if ids["team"]:
+        names["team"] = dict(Team.objects.filter(pk__in=ids["team"]).values_list("pk", "name"))
+    return names
+
+
+def _reference_kind(model_field: models.Field[Any, Any] | None) -> str | None:
+    related = getattr(model_field, "related_model", None)
+    if related is PicklistOption:
+        return "picklist"
+    if related is User:
+        return "user"
+    if related is Team:
+        return "team"
+    return None
+
+
+def _text(value: Any, names: dict[int, str] | None = None) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    if names is not None and isinstance(value, int):
+        return names.get(value, f"#{value}")
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def describe(user: Any, obj: models.Model, entries: list[AuditEntry]) -> list[HistoryItem]:
+    hidden = _hidden_related(user, obj, entries)
+    names = _names_for(entries)
+    items = []
+    for entry in entries:
+        item = HistoryItem(entry=entry)
+        if (entry.object_type, entry.object_id) in hidden:
+            item.is_hidden = True
+            items.append(item)
+            continue
+        model = _model_for(entry.object_type)
+        for key, pair in (entry.changes or {}).items():
+            old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+            model_field = _field_by_key(model, key)
+            kind = _reference_kind(model_field)
+            lookup = names[kind] if kind else None
+            if model_field is not None:
+                label = str(model_field.verbose_name)
+            else:
+                label = str(EXTRA_LABELS.get(key, key))
+            item.rows.append(ChangeRow(label=label, old=_text(old, lookup), new=_text(new, lookup)))
+        items.append(item)
+    return items
