@@ -1,11 +1,120 @@
-"""Placeholder until its owner fills it in (this session)."""
+"""The activity list and its CSV export (D2), declared on accord.core.lists."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from accord.activities.models import Activity
+from accord.activities.selectors import activities_visible_to
+from accord.core import lists
+from accord.core.http import AuthedHttpRequest
 
 
-def activity_list(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _when(value: Any) -> str:
+    return date_format(localtime(value), "SHORT_DATETIME_FORMAT") if value else ""
 
 
-def activity_export(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _status_filter() -> lists.Filter:
+    def make(user: Any) -> forms.Field:
+        return forms.ChoiceField(
+            label=_("Status"),
+            required=False,
+            choices=[("", "—"), ("open", _("Open")), ("done", _("Done"))],
+        )
+
+    return lists.Filter("status", make, lambda qs, v, u: qs.filter(is_done=v == "done"))
+
+
+def _company_filter() -> lists.Filter:
+    """Company by name: the same fast search as the company list, within what the user sees."""
+
+    def make(user: Any) -> forms.Field:
+        return forms.CharField(label=_("Company"), required=False, max_length=200)
+
+    def apply(queryset: QuerySet[Any], value: str, user: Any) -> QuerySet[Any]:
+        from accord.parties.search import text_match
+        from accord.parties.selectors import companies_visible_to
+
+        if value.isdigit():
+            return queryset.filter(company_id=int(value))
+        return queryset.filter(company__in=text_match(companies_visible_to(user), value))
+
+    return lists.Filter("company", make, apply)
+
+
+def _prepare(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    return queryset.select_related("owner", "company")
+
+
+ACTIVITIES = lists.register(
+    lists.ListDefinition(
+        key="activities",
+        title=_("Activities"),
+        object_type="activity",
+        queryset=lambda user, action: activities_visible_to(user, action),
+        columns=[
+            lists.Column("at", _("Date"), lambda a: _when(a.at), sort="at"),
+            lists.Column("kind", _("Type"), lambda a: a.get_kind_display()),
+            lists.Column(
+                "subject",
+                _("Subject"),
+                lambda a: a.subject,
+                sort="subject",
+                link=lambda a: a.get_absolute_url(),
+            ),
+            lists.Column(
+                "company",
+                _("Company"),
+                lambda a: a.company.name if a.company else "",
+                link=lambda a: a.company.get_absolute_url() if a.company else "",
+            ),
+            lists.Column("owner", _("Owner"), lambda a: str(a.owner)),
+            lists.Column("done", _("Done"), lambda a: _("yes") if a.is_done else _("no")),
+            lists.Column(
+                "updated",
+                _("Updated"),
+                lambda a: _when(a.updated_at),
+                sort="updated",
+                is_default=False,
+            ),
+        ],
+        sorts={
+            "at": (_("Date"), "at"),
+            "subject": (_("Subject"), "subject"),
+            "updated": (_("Updated"), "updated_at"),
+            "created": (_("Created"), "created_at"),
+        },
+        default_sort="-at",
+        filters=[
+            lists.choice_filter("kind", _("Type"), Activity.Kind.choices, "kind"),
+            _status_filter(),
+            lists.owner_filter(),
+            _company_filter(),
+            *lists.date_range_filters("at", "at", _("Date")),
+        ],
+        url_name="activities:activity_list",
+        export_url_name="activities:activity_export",
+        create_url_name="activities:activity_create",
+        create_label=_("New activity"),
+        prepare=_prepare,
+        has_text_search=False,
+    )
+)
+
+
+@login_required
+def activity_list(request: AuthedHttpRequest) -> HttpResponse:
+    return lists.render_list(request, ACTIVITIES)
+
+
+@login_required
+def activity_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+    return lists.export_list(request, ACTIVITIES, "activities")

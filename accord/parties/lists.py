@@ -1,19 +1,203 @@
-"""Placeholder until its owner fills it in (this session)."""
+"""Company and contact lists and their CSV exports (D2), declared on accord.core.lists."""
 
-from django.http import Http404, HttpRequest, HttpResponse
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from accord.core import lists
+from accord.core.http import AuthedHttpRequest
+from accord.core.models import Picklist, PicklistOption
+from accord.parties.models import Address, Company, ContactPoint, Tag
+from accord.parties.normalize import display_phone
+from accord.parties.selectors import companies_visible_to, contacts_visible_to
 
 
-def company_list(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _picklist(picklist: str) -> Any:
+    return lambda: PicklistOption.objects.filter(picklist=picklist, is_active=True)
 
 
-def company_export(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _label(option: PicklistOption | None) -> str:
+    return option.localized_label() if option else ""
 
 
-def contact_list(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _when(value: Any) -> str:
+    return date_format(localtime(value), "SHORT_DATE_FORMAT") if value else ""
 
 
-def contact_export(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+def _primary(obj: Any, kind: str) -> str:
+    point = next((p for p in obj.primary_points if p.kind == kind), None)
+    if point is None:
+        return ""
+    return display_phone(point.normalized) if kind == ContactPoint.Kind.PHONE else point.value
+
+
+def _primary_points() -> Prefetch[Any]:
+    return Prefetch(
+        "contact_points",
+        queryset=ContactPoint.objects.filter(
+            is_primary=True, kind__in=[ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL]
+        ),
+        to_attr="primary_points",
+    )
+
+
+def _city(company: Company) -> str:
+    city = next((a.city for a in company.addresses.all() if a.city), "")
+    return ", ".join(p for p in (city, company.country) if p)
+
+
+def _prepare_companies(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    return queryset.select_related("owner", "industry", "region", "company_type").prefetch_related(
+        _primary_points(), Prefetch("addresses", queryset=Address.objects.only("company", "city"))
+    )
+
+
+def _prepare_contacts(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    return queryset.select_related("owner", "primary_company").prefetch_related(_primary_points())
+
+
+def _tag_filter() -> lists.Filter:
+    return lists.model_filter("tag", _("Tag"), lambda: Tag.objects.all(), "tags")
+
+
+def _country_filter() -> lists.Filter:
+    from django import forms
+
+    return lists.Filter(
+        "country",
+        lambda user: forms.CharField(label=_("Country"), required=False, max_length=2),
+        lambda qs, v, u: qs.filter(country=v.strip().upper()),
+    )
+
+
+_SORTS = {
+    "name": (_("Name"), "name"),
+    "updated": (_("Updated"), "updated_at"),
+    "created": (_("Created"), "created_at"),
+}
+
+COMPANIES = lists.register(
+    lists.ListDefinition(
+        key="companies",
+        title=_("Companies"),
+        object_type="company",
+        queryset=lambda user, action: companies_visible_to(user, action),
+        columns=[
+            lists.Column(
+                "name",
+                _("Name"),
+                lambda c: c.name,
+                sort="name",
+                link=lambda c: c.get_absolute_url(),
+            ),
+            lists.Column("type", _("Type"), lambda c: _label(c.company_type)),
+            lists.Column("industry", _("Industry"), lambda c: _label(c.industry)),
+            lists.Column("region", _("Region"), lambda c: _label(c.region)),
+            lists.Column("city", _("City / country"), _city),
+            lists.Column("owner", _("Owner"), lambda c: str(c.owner)),
+            lists.Column("phone", _("Phone"), lambda c: _primary(c, ContactPoint.Kind.PHONE)),
+            lists.Column("email", _("E-mail"), lambda c: _primary(c, "email"), is_default=False),
+            lists.Column("inn", _("INN"), lambda c: c.inn, is_default=False),
+            lists.Column("updated", _("Updated"), lambda c: _when(c.updated_at), sort="updated"),
+            lists.Column(
+                "created",
+                _("Created"),
+                lambda c: _when(c.created_at),
+                sort="created",
+                is_default=False,
+            ),
+        ],
+        sorts={**_SORTS},
+        default_sort="name",
+        filters=[
+            lists.model_filter(
+                "company_type", _("Type"), _picklist(Picklist.COMPANY_TYPE), "company_type"
+            ),
+            lists.model_filter("industry", _("Industry"), _picklist(Picklist.INDUSTRY), "industry"),
+            lists.model_filter("region", _("Region"), _picklist(Picklist.REGION), "region"),
+            _country_filter(),
+            lists.owner_filter(),
+            lists.team_filter(),
+            _tag_filter(),
+            *lists.date_range_filters("created", "created_at", _("Created")),
+            *lists.date_range_filters("updated", "updated_at", _("Updated")),
+        ],
+        url_name="parties:company_list",
+        export_url_name="parties:company_export",
+        create_url_name="parties:company_create",
+        create_label=_("New company"),
+        prepare=_prepare_companies,
+        has_custom_fields=True,
+    )
+)
+
+CONTACTS = lists.register(
+    lists.ListDefinition(
+        key="contacts",
+        title=_("Contacts"),
+        object_type="contact",
+        queryset=lambda user, action: contacts_visible_to(user, action),
+        columns=[
+            lists.Column("name", _("Name"), str, sort="name", link=lambda c: c.get_absolute_url()),
+            lists.Column(
+                "company",
+                _("Company"),
+                lambda c: c.primary_company.name if c.primary_company else "",
+            ),
+            lists.Column("position", _("Position"), lambda c: c.position),
+            lists.Column("phone", _("Phone"), lambda c: _primary(c, ContactPoint.Kind.PHONE)),
+            lists.Column("email", _("E-mail"), lambda c: _primary(c, ContactPoint.Kind.EMAIL)),
+            lists.Column("owner", _("Owner"), lambda c: str(c.owner)),
+            lists.Column("updated", _("Updated"), lambda c: _when(c.updated_at), sort="updated"),
+            lists.Column(
+                "created",
+                _("Created"),
+                lambda c: _when(c.created_at),
+                sort="created",
+                is_default=False,
+            ),
+        ],
+        sorts={**_SORTS, "name": (_("Name"), "full_name")},
+        default_sort="name",
+        filters=[
+            lists.owner_filter(),
+            lists.team_filter(),
+            _tag_filter(),
+            *lists.date_range_filters("created", "created_at", _("Created")),
+            *lists.date_range_filters("updated", "updated_at", _("Updated")),
+        ],
+        url_name="parties:contact_list",
+        export_url_name="parties:contact_export",
+        create_url_name="parties:contact_create",
+        create_label=_("New contact"),
+        prepare=_prepare_contacts,
+        has_custom_fields=True,
+    )
+)
+
+
+@login_required
+def company_list(request: AuthedHttpRequest) -> HttpResponse:
+    return lists.render_list(request, COMPANIES)
+
+
+@login_required
+def company_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+    return lists.export_list(request, COMPANIES, "companies")
+
+
+@login_required
+def contact_list(request: AuthedHttpRequest) -> HttpResponse:
+    return lists.render_list(request, CONTACTS)
+
+
+@login_required
+def contact_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+    return lists.export_list(request, CONTACTS, "contacts")

@@ -1,0 +1,496 @@
+"""A small declarative list framework: columns, filters, sort, column choice, keyset pages (D2).
+
+Each list (companies, contacts, activities) is a ``ListDefinition``: a *scoped* base queryset
+(the app's selector), columns, filters and sort options. ``ListState`` turns a request's query
+string into a filtered, ordered queryset and one page of rows. Pages are fetched with keyset
+(cursor) pagination, so page 2,000 costs the same as page 1 (never ``OFFSET``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accord.core import customfields
+from accord.core.models import SavedView, Team
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+# Parameters that describe the position in the list, not the list itself.
+POSITION_PARAMS = ("after", "before")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: how to show a row's value, and which field sorts it (if any)."""
+
+    key: str
+    label: Any
+    value: Callable[[Any], Any]
+    sort: str = ""  # a key of ListDefinition.sorts
+    is_default: bool = True
+    link: Callable[[Any], str] | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter input, built as a form field, applied to the queryset when filled in."""
+
+    key: str
+    field: Callable[[Any], forms.Field]  # user -> form field (choices may depend on the user)
+    apply: Callable[[QuerySet[Any], Any, Any], QuerySet[Any]]  # (qs, value, user) -> qs
+
+
+@dataclass
+class ListDefinition:
+    key: str
+    title: Any
+    object_type: str  # permission object type and custom-field model ("company")
+    queryset: Callable[[Any, str], QuerySet[Any]]  # (user, action) -> scoped queryset
+    columns: list[Column]
+    sorts: dict[str, tuple[Any, str]]  # key -> (label, model field); id breaks ties
+    default_sort: str
+    filters: list[Filter]
+    url_name: str
+    export_url_name: str = ""
+    create_url_name: str = ""
+    create_label: Any = ""
+    prepare: Callable[[QuerySet[Any]], QuerySet[Any]] = lambda qs: qs
+    has_custom_fields: bool = False
+    has_text_search: bool = True  # companies and contacts: accord.parties.search.text_match
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+
+LISTS: dict[str, ListDefinition] = {}
+
+
+def register(definition: ListDefinition) -> ListDefinition:
+    LISTS[definition.key] = definition
+    return definition
+
+
+# --- ready-made filters -------------------------------------------------------------------
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def date_range_filters(prefix: str, model_field: str, label: Any) -> list[Filter]:
+    """Two date inputs (from / to, inclusive) compared with day bounds so indexes are used."""
+
+    def from_field(user: Any) -> forms.Field:
+        return forms.DateField(
+            label=_("%(label)s from") % {"label": label},
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}),
+        )
+
+    def to_field(user: Any) -> forms.Field:
+        return forms.DateField(
+            label=_("%(label)s to") % {"label": label},
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}),
+        )
+
+    return [
+        Filter(
+            f"{prefix}_from",
+            from_field,
+            lambda qs, v, u: qs.filter(**{f"{model_field}__gte": _day_start(v)}),
+        ),
+        Filter(
+            f"{prefix}_to",
+            to_field,
+            lambda qs, v, u: qs.filter(
+                **{f"{model_field}__lt": _day_start(v + datetime.timedelta(days=1))}
+            ),
+        ),
+    ]
+
+
+def owner_filter() -> Filter:
+    def make(user: Any) -> forms.Field:
+        return forms.ModelChoiceField(
+            label=_("Owner"),
+            required=False,
+            queryset=get_user_model().objects.filter(is_active=True),
+        )
+
+    return Filter("owner", make, lambda qs, v, u: qs.filter(owner=v))
+
+
+def team_filter() -> Filter:
+    def make(user: Any) -> forms.Field:
+        return forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.all())
+
+    return Filter("team", make, lambda qs, v, u: qs.filter(team=v))
+
+
+def choice_filter(key: str, label: Any, choices: Sequence[tuple[str, Any]], path: str) -> Filter:
+    def make(user: Any) -> forms.Field:
+        return forms.ChoiceField(label=label, required=False, choices=[("", "—"), *choices])
+
+    return Filter(key, make, lambda qs, v, u: qs.filter(**{path: v}) if v else qs)
+
+
+def model_filter(key: str, label: Any, queryset: Callable[[], QuerySet[Any]], path: str) -> Filter:
+    def make(user: Any) -> forms.Field:
+        return forms.ModelChoiceField(label=label, required=False, queryset=queryset())
+
+    return Filter(key, make, lambda qs, v, u: qs.filter(**{path: v}))
+
+
+# --- cursors ------------------------------------------------------------------------------
+
+
+def encode_cursor(value: Any, pk: int) -> str:
+    if isinstance(value, datetime.datetime | datetime.date):
+        value = value.isoformat()
+    raw = json.dumps([value, pk], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str, model: type[Model], field_name: str) -> tuple[Any, int] | None:
+    """The (sort value, id) of a cursor, or None when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        value, pk = json.loads(raw)
+        model_field = model._meta.get_field(field_name)
+        return model_field.to_python(value), int(pk)  # type: ignore[union-attr]
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, Exception):
+        return None
+
+
+# --- the state of one request -------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    label: Any
+    value: Any
+    url: str = ""
+
+
+@dataclass
+class Row:
+    obj: Any
+    cells: list[Cell]
+
+
+@dataclass
+class HeaderCell:
+    key: str
+    label: Any
+    url: str = ""
+    direction: str = ""  # "asc" / "desc" when this column is the current sort
+
+
+@dataclass
+class ListState:
+    """Everything a list page (or export) needs, parsed once from the query string."""
+
+    definition: ListDefinition
+    user: Any
+    params: QueryDict
+    action: str = "view"
+    form: forms.Form = field(init=False)
+    sort_key: str = field(init=False)
+    is_descending: bool = field(init=False)
+    column_keys: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        definition = self.definition
+        self.form = self._build_form()
+        raw_sort = self.params.get("sort", "") or definition.default_sort
+        self.is_descending = raw_sort.startswith("-")
+        key = raw_sort.lstrip("-")
+        if key not in definition.sorts:
+            default = definition.default_sort
+            self.is_descending, key = default.startswith("-"), default.lstrip("-")
+        self.sort_key = key
+        self.column_keys = self._columns()
+
+    # form and filters
+    def _build_form(self) -> forms.Form:
+        form = forms.Form(self.params)
+        if self.definition.has_text_search:
+            form.fields["q"] = forms.CharField(label=_("Search"), required=False, max_length=200)
+        for flt in self.definition.filters:
+            form.fields[flt.key] = flt.field(self.user)
+        if self.definition.has_custom_fields:
+            for definition in customfields.definitions(self.definition.object_type):
+                form.fields[f"cf_{definition.name}"] = self._custom_filter_field(definition)
+        sort_choices = []
+        for key, (label, _field) in self.definition.sorts.items():
+            sort_choices.append((key, _("%(label)s ↑") % {"label": label}))
+            sort_choices.append((f"-{key}", _("%(label)s ↓") % {"label": label}))
+        form.fields["sort"] = forms.ChoiceField(
+            label=_("Sort by"), required=False, choices=sort_choices
+        )
+        form.initial["sort"] = self.definition.default_sort
+        return form
+
+    @staticmethod
+    def _custom_filter_field(definition: Any) -> forms.Field:
+        kind = definition.field_type
+        if kind == customfields.FieldType.BOOLEAN:
+            return forms.ChoiceField(
+                label=definition.label,
+                required=False,
+                choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))],
+            )
+        if kind == customfields.FieldType.MULTI_CHOICE:
+            return forms.ChoiceField(
+                label=definition.label,
+                required=False,
+                choices=[("", "—"), *[(c, c) for c in definition.choices]],
+            )
+        result = customfields.form_field(definition)
+        result.required = False
+        return result
+
+    def _columns(self) -> list[str]:
+        known = [c.key for c in self.definition.columns]
+        raw = ",".join(self.params.getlist("cols"))
+        chosen = [key for key in raw.split(",") if key in known]
+        if not chosen:
+            chosen = [c.key for c in self.definition.columns if c.is_default]
+        return list(dict.fromkeys(chosen))
+
+    def filtered(self) -> QuerySet[Any]:
+        """The scoped queryset with the filters applied (unordered, unpaged)."""
+        from accord.parties.search import text_match
+
+        queryset = self.definition.queryset(self.user, self.action)
+        if not self.form.is_valid():
+            return queryset.none()
+        data = self.form.cleaned_data
+        if data.get("q"):
+            queryset = text_match(queryset, data["q"])
+        for flt in self.definition.filters:
+            value = data.get(flt.key)
+            if value not in (None, "", []):
+                queryset = flt.apply(queryset, value, self.user)
+        if self.definition.has_custom_fields:
+            custom: dict[str, str] = {
+                k: str(v) for k, v in self.params.items() if k.startswith("cf_") and v
+            }
+            if custom:
+                queryset = customfields.filter_queryset(
+                    queryset, self.definition.object_type, custom
+                )
+        return queryset
+
+    @property
+    def sort_field(self) -> str:
+        return self.definition.sorts[self.sort_key][1]
+
+    def ordered(self, *, reverse: bool = False) -> QuerySet[Any]:
+        descending = self.is_descending != reverse
+        prefix = "-" if descending else ""
+        return self.filtered().order_by(f"{prefix}{self.sort_field}", f"{prefix}id")
+
+    def columns(self) -> list[Column]:
+        return [c for c in (self.definition.column(k) for k in self.column_keys) if c]
+
+    # pagination
+    def page(self) -> Page:
+        model = self.definition.queryset(self.user, self.action).model
+        after = self.params.get("after", "")
+        before = self.params.get("before", "")
+        cursor = None
+        going_back = False
+        if before:
+            cursor = decode_cursor(before, model, self.sort_field)
+            going_back = cursor is not None
+        elif after:
+            cursor = decode_cursor(after, model, self.sort_field)
+        queryset = self.ordered(reverse=going_back)
+        if cursor is not None:
+            value, pk = cursor
+            descending = self.is_descending != going_back
+            op = "lt" if descending else "gt"
+            queryset = queryset.filter(
+                Q(**{f"{self.sort_field}__{op}": value})
+                | Q(**{self.sort_field: value, f"id__{op}": pk})
+            )
+        objects = list(self.definition.prepare(queryset)[: PAGE_SIZE + 1])
+        has_more = len(objects) > PAGE_SIZE
+        objects = objects[:PAGE_SIZE]
+        if going_back:
+            objects.reverse()
+            has_previous, has_next = has_more, True
+        else:
+            has_previous, has_next = cursor is not None, has_more
+        return Page(state=self, objects=objects, has_next=has_next, has_previous=has_previous)
+
+    def capped_count(self) -> tuple[int, bool]:
+        """Number of matching rows, counted up to COUNT_CAP (True when capped)."""
+        count = self.filtered().order_by().values("pk")[: COUNT_CAP + 1].count()
+        return min(count, COUNT_CAP), count > COUNT_CAP
+
+    # links
+    def base_params(self, **changes: str | None) -> str:
+        params = {k: v for k, v in self.params.lists() if k not in POSITION_PARAMS}
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = [value]
+        return urlencode(params, doseq=True)
+
+    def list_url(self, **changes: str | None) -> str:
+        query = self.base_params(**changes)
+        return reverse(self.definition.url_name) + (f"?{query}" if query else "")
+
+    def headers(self) -> list[HeaderCell]:
+        cells = []
+        for column in self.columns():
+            cell = HeaderCell(key=column.key, label=column.label)
+            if column.sort:
+                current = column.sort == self.sort_key
+                descending = current and not self.is_descending
+                cell.url = self.list_url(sort=("-" if descending else "") + column.sort)
+                if current:
+                    cell.direction = "desc" if self.is_descending else "asc"
+            cells.append(cell)
+        return cells
+
+    def rows(self, objects: Sequence[Any]) -> list[Row]:
+        columns = self.columns()
+        return [
+            Row(
+                obj=obj,
+                cells=[
+                    Cell(label=c.label, value=c.value(obj), url=c.link(obj) if c.link else "")
+                    for c in columns
+                ],
+            )
+            for obj in objects
+        ]
+
+
+@dataclass
+class Page:
+    state: ListState
+    objects: list[Any]
+    has_next: bool
+    has_previous: bool
+
+    def _cursor(self, obj: Any) -> str:
+        return encode_cursor(getattr(obj, self.state.sort_field), obj.pk)
+
+    @property
+    def next_url(self) -> str:
+        if not (self.has_next and self.objects):
+            return ""
+        return (
+            self.state.list_url()
+            + self._sep()
+            + urlencode({"after": self._cursor(self.objects[-1])})
+        )
+
+    @property
+    def previous_url(self) -> str:
+        if not (self.has_previous and self.objects):
+            return ""
+        return (
+            self.state.list_url()
+            + self._sep()
+            + urlencode({"before": self._cursor(self.objects[0])})
+        )
+
+    def _sep(self) -> str:
+        return "&" if "?" in self.state.list_url() else "?"
+
+
+def saved_views_for(user: Any, list_key: str) -> QuerySet[SavedView]:
+    """A user's own saved views of one list (nobody sees another user's views)."""
+    return SavedView.objects.filter(user=user, list_key=list_key)
+
+
+def list_context(definition: ListDefinition, user: Any, params: QueryDict) -> dict[str, Any]:
+    """Template context for core/list.html."""
+    from accord.core.permissions import user_scope
+
+    state = ListState(definition=definition, user=user, params=params)
+    page = state.page()
+    count, is_capped = state.capped_count()
+    filter_fields = [state.form[name] for name in state.form.fields if name not in ("q", "sort")]
+    query = state.base_params()
+    return {
+        "definition": definition,
+        "state": state,
+        "page": page,
+        "headers": state.headers(),
+        "rows": state.rows(page.objects),
+        "count": count,
+        "count_is_capped": is_capped,
+        "count_cap": COUNT_CAP,
+        "form": state.form,
+        "filter_fields": filter_fields,
+        "all_columns": definition.columns,
+        "column_keys": state.column_keys,
+        "query": query,
+        "saved_views": list(saved_views_for(user, definition.key)),
+        "export_url": (
+            reverse(definition.export_url_name) + (f"?{query}" if query else "")
+            if definition.export_url_name and user_scope(user, definition.object_type, "export")
+            else ""
+        ),
+        "create_url": reverse(definition.create_url_name) if definition.create_url_name else "",
+    }
+
+
+def export_rows(definition: ListDefinition, user: Any, params: QueryDict) -> Iterator[list[Any]]:
+    """Header and rows for a CSV export: all columns plus custom fields, export-scoped."""
+    from accord.core.export import safe_cell
+
+    state = ListState(definition=definition, user=user, params=params, action="export")
+    columns = definition.columns
+    custom = (
+        customfields.definitions(definition.object_type) if definition.has_custom_fields else []
+    )
+    yield [str(c.label) for c in columns] + [d.label for d in custom]
+    queryset = definition.prepare(state.ordered())
+    for obj in queryset.iterator(chunk_size=2000):
+        values = [c.value(obj) for c in columns]
+        values += [(getattr(obj, "custom", None) or {}).get(d.name, "") for d in custom]
+        yield [safe_cell(v) for v in values]
+
+
+def render_list(request: Any, definition: ListDefinition) -> HttpResponse:
+    """The list page (thin view body shared by every list)."""
+    return render(request, "core/list.html", list_context(definition, request.user, request.GET))
+
+
+def export_list(request: Any, definition: ListDefinition, filename: str) -> StreamingHttpResponse:
+    """Stream the filtered list as CSV; 403 for users without the "export" action."""
+    from accord.core.export import csv_response
+    from accord.core.permissions import Scope, user_scope
+
+    if user_scope(request.user, definition.object_type, "export") == Scope.NONE:
+        raise PermissionDenied(_("You do not have permission to export these records."))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_response(
+        export_rows(definition, request.user, request.GET), f"{filename}-{stamp}.csv"
+    )
