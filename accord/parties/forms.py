@@ -322,6 +322,12 @@ class ContactForm(PartyForm):
         values["messengers"] = _points_text(instance, ContactPoint.Kind.MESSENGER)
         return values
 
+    def service_fields(self) -> dict[str, Any]:
+        fields = super().service_fields()
+        if self.instance is None and fields.get("team") is None:
+            fields.pop("team", None)  # a new contact joins its company's team by default
+        return fields
+
     def service_lists(self) -> dict[str, Any]:
         values = super().service_lists()
         values["messengers"] = split_lines(self.cleaned_data.get("messengers", ""))

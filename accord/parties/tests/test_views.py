@@ -287,3 +287,145 @@ def test_client_card_has_a_fixed_query_count(client):
     assert "p2@example.com" in html
     assert 'class="quick-actions"' in html
     assert f"?kind=call&amp;company={company.pk}" in html
+
+
+def _contact_data(**overrides):
+    data = {
+        "last_name": "Ivanova",
+        "first_name": "Anna",
+        "phones": "",
+        "emails": "",
+        "messengers": "",
+        "tags": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_create_form_checks_duplicates_while_typing_and_keeps_rare_fields_folded(client):
+    manager = user_with_role("sales_manager")
+    client.force_login(manager)
+
+    html = client.get(reverse("parties:company_create")).content.decode()
+
+    url = reverse("parties:company_duplicates")
+    assert html.count(f'hx-post="{url}"') == 6
+    assert 'hx-trigger="change delay:300ms"' in html
+    assert html.index('id="duplicates"') < html.index('<button class="btn" type="submit"')
+    more = html[html.index("<details") : html.index("</details>")]
+    assert 'name="legal_name"' in more and 'name="kpp"' in more
+    assert 'name="name"' not in more
+    assert 'name="owner"' not in html
+
+
+def test_head_of_sales_may_choose_the_owner(client):
+    head = user_with_role("head_of_sales")
+    manager = user_with_role("sales_manager")
+    client.force_login(head)
+
+    response = client.post(
+        reverse("parties:company_create"), _company_data(name="Assigned Co", owner=manager.pk)
+    )
+
+    assert response.status_code == 302
+    assert Company.objects.get(name="Assigned Co").owner == manager
+
+
+def test_contact_with_invalid_phone_and_email_shows_errors_and_saves_nothing(client):
+    manager = user_with_role("sales_manager")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("parties:contact_create"), _contact_data(phones="abc", emails="not-an-email")
+    )
+
+    form = response.context["form"]
+    assert response.status_code == 200
+    assert "“abc” is not a phone number" in form.errors["phones"][0]
+    assert "not a valid e-mail address" in form.errors["emails"][0]
+    assert Contact.objects.count() == 0
+
+
+def test_contact_edit_stale_version_conflicts(client):
+    manager = user_with_role("sales_manager")
+    contact = make_contact(owner=manager, last_name="Ivanova")
+    services.contact_update(actor=manager, contact=contact, fields={"position": "CEO"})
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("parties:contact_edit", args=[contact.pk]),
+        _contact_data(last_name="Changed", version=1),
+    )
+
+    assert "Someone else changed this record" in response.content.decode()
+    contact.refresh_from_db()
+    assert (contact.last_name, contact.position, contact.version) == ("Ivanova", "CEO", 2)
+
+
+def test_manager_gets_404_on_someone_elses_contact_and_nothing_changes(client):
+    owner = user_with_role("sales_manager")
+    other = user_with_role("sales_manager")
+    contact = make_contact(owner=owner, last_name="Hidden")
+    client.force_login(other)
+
+    for name in ("contact_detail", "contact_edit", "contact_delete", "contact_history"):
+        assert client.get(reverse(f"parties:{name}", args=[contact.pk])).status_code == 404
+    deleted = client.post(reverse("parties:contact_delete", args=[contact.pk]))
+    edited = client.post(
+        reverse("parties:contact_edit", args=[contact.pk]), _contact_data(last_name="Hacked")
+    )
+
+    assert (deleted.status_code, edited.status_code) == (404, 404)
+    contact.refresh_from_db()
+    assert contact.last_name == "Hidden"
+
+
+def test_service_agent_may_not_create_a_company(client):
+    agent = user_with_role("service_agent")
+    client.force_login(agent)
+
+    response = client.post(reverse("parties:company_create"), _company_data(name="Nope"))
+
+    assert response.status_code == 403
+    assert Company.objects.count() == 0
+
+
+def test_contact_card_has_a_fixed_query_count(client):
+    manager = user_with_role("sales_manager")
+    company = make_company(owner=manager, name="Alpha")
+    contact = make_contact(
+        owner=manager,
+        company=company,
+        phones=["+7 912 000-00-01"],
+        emails=["anna@example.com"],
+        birthday="1990-05-17",
+    )
+    client.force_login(manager)
+
+    with assert_num_queries(11):
+        response = client.get(reverse("parties:contact_detail", args=[contact.pk]))
+
+    html = response.content.decode()
+    assert 'href="tel:+79120000001"' in html
+    assert 'href="mailto:anna@example.com"' in html
+    assert reverse("parties:company_detail", args=[company.pk]) in html
+    assert f"?kind=call&amp;contact={contact.pk}" in html
+
+
+def test_history_more_button_loads_the_next_page(client):
+    manager = user_with_role("sales_manager")
+    company = make_company(owner=manager, name="Alpha")
+    for index in range(21):
+        services.company_update(actor=manager, company=company, fields={"name": f"Alpha {index}"})
+    client.force_login(manager)
+    url = reverse("parties:company_history", args=[company.pk])
+
+    first = client.get(url).content.decode()
+    oldest_shown = first.count("kind-change")
+    before = first.split(f'hx-get="{url}?before=')[1].split('"')[0]
+    second = client.get(url, {"before": before}, HTTP_HX_REQUEST="true").content.decode()
+
+    assert oldest_shown == 20
+    assert second.count("kind-change") == 2
+    assert "<ul" not in second and "?before=" not in second
+    assert "Alpha 0" in second
