@@ -29,3 +29,7 @@ class ActivitiesConfig(AppConfig):
                 team_paths=("company__team", "contact__team"),
             )
         )
+
+        from accord.activities.services import register_reassign_hook
+
+        register_reassign_hook()

@@ -105,6 +105,18 @@ class Activity(OwnedModel):
     def is_open(self) -> bool:
         return self.kind in {self.Kind.TASK, self.Kind.MEETING} and not self.is_done
 
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.kind == self.Kind.TASK and not self.is_done and self.at < timezone.now()
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.duration_seconds is None:
+            return None
+        return (self.duration_seconds + 59) // 60
+
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 

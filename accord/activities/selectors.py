@@ -1,22 +1,275 @@
-"""Reads of activities and documents, scoped by the permission layer."""
+"""Reads of activities and documents, scoped by the permission layer (rule 2)."""
 
 from __future__ import annotations
 
+import datetime
+import zoneinfo
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
 
 from accord.activities.models import Activity, Document
-from accord.core.permissions import Action, restrict
+from accord.core.models import AuditEntry, Notification, User
+from accord.core.permissions import OBJECT_TYPES, Action, restrict
+from accord.parties.models import Company, Contact
+
+MY_DAY_LIMIT = 50
+TIMELINE_LIMIT = 20
+
+
+def _participant_q(user: Any) -> Q:
+    return Q(
+        pk__in=Activity.participants.through.objects.filter(user_id=user.pk).values("activity_id")
+    )
 
 
 def activities_visible_to(user: Any, action: str = Action.VIEW) -> QuerySet[Activity]:
-    return restrict(Activity.objects.all(), user, action)
+    """Activities the role's record rules allow; for viewing, also meetings one takes part in."""
+    queryset = restrict(Activity.objects.all(), user, action)
+    if action == Action.VIEW and getattr(user, "is_authenticated", False) and user.is_active:
+        queryset = queryset | Activity.objects.filter(_participant_q(user))
+    return queryset
+
+
+def get_activity_for(user: Any, pk: Any, action: str = Action.VIEW) -> Activity:
+    """The same 404 for an activity that does not exist and one the user may not touch."""
+    try:
+        return (
+            activities_visible_to(user, action)
+            .select_related("owner", "team", "company")
+            .prefetch_related("contacts", "participants")
+            .get(pk=int(pk))
+        )
+    except (Activity.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
 
 
 def documents_visible_to(user: Any, action: str = Action.VIEW) -> QuerySet[Document]:
     return restrict(Document.objects.all(), user, action)
 
 
-def my_day(user: Any) -> dict[str, Any]:
-    return {}
+def get_document_for(user: Any, pk: Any, action: str = Action.VIEW) -> Document:
+    """The same 404 for a missing document and one attached to a record the user may not see."""
+    try:
+        return documents_visible_to(user, action).select_related("owner").get(pk=int(pk))
+    except (Document.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def documents_for_company(user: Any, company: Company) -> QuerySet[Document]:
+    return documents_visible_to(user).filter(company=company).select_related("owner")[:200]  # type: ignore[return-value]
+
+
+def documents_for_contact(user: Any, contact: Contact) -> QuerySet[Document]:
+    return documents_visible_to(user).filter(contact=contact).select_related("owner")[:200]  # type: ignore[return-value]
+
+
+# --- My day -------------------------------------------------------------------------------
+
+
+def user_zone(user: Any) -> datetime.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return datetime.UTC
+
+
+def day_bounds(
+    user: Any, now: datetime.datetime | None = None
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start and end of the user's today, in their own time zone (a Vladivostok manager's
+    day ends seven hours before a Moscow one's)."""
+    zone = user_zone(user)
+    local = (now or timezone.now()).astimezone(zone)
+    start = datetime.datetime.combine(local.date(), datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(
+        local.date() + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
+    return start, end
+
+
+def my_day(user: Any, now: datetime.datetime | None = None) -> dict[str, Any]:
+    """Home page data: overdue tasks, today's meetings and tasks, the next 7 days, and unread
+    reminders. Each section is one bounded query on the (owner, is_done, at) index."""
+    start, end = day_bounds(user, now)
+    mine = Q(owner_id=user.pk)
+    mine_or_attending = mine | _participant_q(user)
+    base = (
+        Activity.objects.select_related("company", "owner")
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("pk", "full_name")))
+        .order_by("at", "id")
+    )
+    tasks = base.filter(mine, kind=Activity.Kind.TASK)
+    meetings = base.filter(mine_or_attending, kind=Activity.Kind.MEETING)
+    return {
+        "start": start,
+        "overdue": list(tasks.filter(is_done=False, at__lt=start)[:MY_DAY_LIMIT]),
+        "meetings": list(meetings.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),
+        "tasks": list(tasks.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),
+        "upcoming": list(
+            base.filter(
+                mine_or_attending,
+                kind__in=[Activity.Kind.TASK, Activity.Kind.MEETING],
+                is_done=False,
+                at__gte=end,
+                at__lt=end + datetime.timedelta(days=7),
+            )[:MY_DAY_LIMIT]
+        ),
+        "reminders": list(
+            Notification.objects.filter(user_id=user.pk, read_at__isnull=True).order_by(
+                "-created_at"
+            )[:10]
+        ),
+    }
+
+
+# --- timeline (S2) --------------------------------------------------------------------------
+
+
+@dataclass
+class ChangeRow:
+    label: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class TimelineItem:
+    """One line of the client card's timeline: an activity or a recorded change."""
+
+    at: datetime.datetime
+    kind: str
+    activity: Activity | None = None
+    entry: AuditEntry | None = None
+    changes: list[Any] = field(default_factory=list)
+    is_hidden: bool = False
+
+
+@dataclass
+class TimelinePage:
+    items: list[TimelineItem]
+    next_cursor: datetime.datetime | None
+
+
+def _field_label(object_type: str, name: str) -> str:
+    object_type_info = OBJECT_TYPES.get(object_type)
+    if object_type_info is None:
+        return name
+    try:
+        model_field = object_type_info.model._meta.get_field(name.removesuffix("_id"))
+    except Exception:
+        return name.replace("_", " ")
+    return str(getattr(model_field, "verbose_name", name))
+
+
+def _change_rows(entry: AuditEntry, limit: int = 6) -> list[ChangeRow]:
+    rows = []
+    for name, values in list((entry.changes or {}).items())[:limit]:
+        old, new = ([*values, None, None])[:2] if isinstance(values, list) else (None, values)
+        rows.append(ChangeRow(label=_field_label(entry.object_type, name), old=old, new=new))
+    return rows
+
+
+def _describe(user: Any, obj: Company | Contact, entries: list[AuditEntry]) -> list[Any]:
+    """Field labels and names for the changes, and which related records the viewer may not
+    see (their details are hidden): accord.core.history does this for the History tab too."""
+    try:
+        from accord.core.history import describe
+    except ImportError:  # pragma: no cover - history.py is another part's module
+        return [
+            _FallbackDescription(rows=_change_rows(entry), is_hidden=False) for entry in entries
+        ]
+    return list(describe(user, obj, entries))
+
+
+@dataclass
+class _FallbackDescription:
+    rows: list[ChangeRow]
+    is_hidden: bool
+
+
+def _merge(
+    activities: list[Activity],
+    entries: list[AuditEntry],
+    descriptions: list[Any],
+    limit: int,
+) -> TimelinePage:
+    items = [TimelineItem(at=a.at, kind=a.kind, activity=a) for a in activities]
+    items += [
+        TimelineItem(
+            at=e.timestamp,
+            kind="change",
+            entry=e,
+            changes=list(d.rows),
+            is_hidden=d.is_hidden,
+        )
+        for e, d in zip(entries, descriptions, strict=True)
+    ]
+    items.sort(key=lambda item: item.at, reverse=True)
+    page = items[:limit]
+    has_more = len(items) > limit or len(activities) == limit or len(entries) == limit
+    return TimelinePage(items=page, next_cursor=page[-1].at if page and has_more else None)
+
+
+def _timeline(
+    user: Any,
+    obj: Company | Contact,
+    activities: QuerySet[Activity],
+    entries: QuerySet[AuditEntry],
+    before: datetime.datetime | None,
+    limit: int,
+) -> TimelinePage:
+    if before is not None:
+        activities = activities.filter(at__lt=before)
+        entries = entries.filter(timestamp__lt=before)
+    activity_rows = list(
+        activities.select_related("owner")
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("pk", "full_name")))
+        .order_by("-at", "-id")[:limit]
+    )
+    entry_rows = list(
+        # An activity's creation is the activity itself on the timeline: don't show it twice.
+        entries.exclude(object_type="activity", action=AuditEntry.Kind.CREATE).order_by(
+            "-timestamp", "-id"
+        )[:limit]
+    )
+    return _merge(activity_rows, entry_rows, _describe(user, obj, entry_rows), limit)
+
+
+def timeline_for_company(
+    user: User,
+    company: Company,
+    *,
+    before: datetime.datetime | None = None,
+    limit: int = TIMELINE_LIMIT,
+) -> TimelinePage:
+    """The client card's single stream (S2), newest first: the company's activities the user
+    may see, and every recorded change to the company or to records related to it. Three
+    queries a page (activities, their contacts, changes) whatever the page size."""
+    entries = AuditEntry.objects.filter(
+        Q(object_type="company", object_id=company.pk)
+        | Q(related_type="company", related_id=company.pk)
+    )
+    return _timeline(
+        user, company, activities_visible_to(user).filter(company=company), entries, before, limit
+    )
+
+
+def timeline_for_contact(
+    user: User,
+    contact: Contact,
+    *,
+    before: datetime.datetime | None = None,
+    limit: int = TIMELINE_LIMIT,
+) -> TimelinePage:
+    """A person's stream: activities they are linked to, and changes to their own record."""
+    entries = AuditEntry.objects.filter(
+        Q(object_type="contact", object_id=contact.pk)
+        | Q(related_type="contact", related_id=contact.pk)
+    )
+    return _timeline(
+        user, contact, activities_visible_to(user).filter(contacts=contact), entries, before, limit
+    )
