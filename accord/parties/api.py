@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from accord.core import customfields
 from accord.core.api import PageParams, authed_user, paginate
@@ -350,7 +350,7 @@ def _text_filter(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
 
 
 def _custom_filter(queryset: QuerySet[Any], model: str, request: HttpRequest) -> QuerySet[Any]:
-    params = {k: v for k, v in request.GET.items() if k.startswith("cf_")}
+    params = {k: str(request.GET.get(k, "")) for k in request.GET if k.startswith("cf_")}
     return customfields.filter_queryset(queryset, model, params) if params else queryset
 
 
@@ -498,7 +498,7 @@ def company_list(
 
 
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company")
-def company_create(request: HttpRequest, payload: CompanyIn) -> tuple[int, dict[str, Any]]:
+def company_create(request: HttpRequest, payload: CompanyIn) -> Status[dict[str, Any]]:
     user = authed_user(request)
     data = payload.model_dump(exclude={"tags", "phones", "emails", "custom"})
     company = services.company_create(
@@ -509,7 +509,7 @@ def company_create(request: HttpRequest, payload: CompanyIn) -> tuple[int, dict[
         tags=payload.tags,
         custom=payload.custom,
     )
-    return 201, render_company(_company_rows(Company.objects.filter(pk=company.pk)).get())
+    return Status(201, render_company(_company_rows(Company.objects.filter(pk=company.pk)).get()))
 
 
 @router.post(
@@ -559,11 +559,11 @@ def company_update(request: HttpRequest, company_id: int, payload: CompanyPatch)
 
 
 @router.delete("/companies/{int:company_id}", response={204: None}, summary="Delete a company")
-def company_delete(request: HttpRequest, company_id: int, version: int) -> tuple[int, None]:
+def company_delete(request: HttpRequest, company_id: int, version: int) -> Status[None]:
     user = authed_user(request)
     company = get_company_for(user, company_id)
     services.company_delete(actor=user, company=company, expected_version=version)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(
@@ -617,7 +617,7 @@ def contact_list(
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
-def contact_create(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def contact_create(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     user = authed_user(request)
     data = payload.model_dump(
         exclude={"companies", "tags", "phones", "emails", "messengers", "custom"}
@@ -632,7 +632,7 @@ def contact_create(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[
         tags=payload.tags,
         custom=payload.custom,
     )
-    return 201, render_contact(_contact_rows(Contact.objects.filter(pk=contact.pk)).get())
+    return Status(201, render_contact(_contact_rows(Contact.objects.filter(pk=contact.pk)).get()))
 
 
 @router.post(
@@ -686,11 +686,11 @@ def contact_update(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @router.delete("/contacts/{int:contact_id}", response={204: None}, summary="Delete a contact")
-def contact_delete(request: HttpRequest, contact_id: int, version: int) -> tuple[int, None]:
+def contact_delete(request: HttpRequest, contact_id: int, version: int) -> Status[None]:
     user = authed_user(request)
     contact = get_contact_for(user, contact_id)
     services.contact_delete(actor=user, contact=contact, expected_version=version)
-    return 204, None
+    return Status(204, None)
 
 
 # --- reassignment -----------------------------------------------------------------------------
