@@ -212,12 +212,12 @@ class CompanyForm(PartyForm):
         "company_type",
         "industry",
         "region",
-        "source",
-        "size",
         "country",
         "website",
     ]
     more_fields: ClassVar[list[str]] = [
+        "source",
+        "size",
         "legal_name",
         "kpp",
         "ogrn",
