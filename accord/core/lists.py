@@ -329,9 +329,12 @@ class ListState:
             value, pk = cursor
             descending = self.is_descending != going_back
             op = "lt" if descending else "gt"
+            # The redundant ">=" term lets both databases seek the (field, id) index
+            # instead of scanning from the start: deep pages cost as much as the first.
             queryset = queryset.filter(
+                Q(**{f"{self.sort_field}__{op}e": value}),
                 Q(**{f"{self.sort_field}__{op}": value})
-                | Q(**{self.sort_field: value, f"id__{op}": pk})
+                | Q(**{self.sort_field: value, f"id__{op}": pk}),
             )
         objects = list(self.definition.prepare(queryset)[: PAGE_SIZE + 1])
         has_more = len(objects) > PAGE_SIZE

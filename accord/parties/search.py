@@ -26,10 +26,10 @@ from accord.parties.selectors import companies_visible_to, contacts_visible_to
 
 FTS_LIMIT = 500
 _PHONE_LIKE = re.compile(r"[\d\s()+\-./]+")
-# model -> (FTS table, indexed display-name column, contact-point owner column)
-_TARGETS: dict[type[Any], tuple[str, str, str]] = {
-    Company: ("parties_company_fts", "name", "company_id"),
-    Contact: ("parties_contact_fts", "full_name", "contact_id"),
+# model -> (FTS table, contact-point owner column)
+_TARGETS: dict[type[Any], tuple[str, str]] = {
+    Company: ("parties_company_fts", "company_id"),
+    Contact: ("parties_contact_fts", "contact_id"),
 }
 
 
@@ -47,7 +47,7 @@ def _fts_string(term: str) -> str:
 
 
 def _substring_q(model: type[Any], terms: list[str]) -> Q:
-    table, name_column, _owner = _TARGETS[model]
+    table, _owner = _TARGETS[model]
     long_terms = [t for t in terms if len(t) >= 3]
     q = Q()
     if long_terms:
@@ -59,22 +59,21 @@ def _substring_q(model: type[Any], terms: list[str]) -> Q:
         else:
             for term in long_terms:
                 q |= Q(search_text__contains=term)
-    for term in terms:
-        if len(term) < 3:  # trigram indexes need three characters: prefix of the name instead
-            q |= Q(**{f"{name_column}__istartswith": term})
     return q
 
 
 def text_match(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
     """Narrow a company or contact queryset to rows matching what a person typed."""
     model = queryset.model
-    _table, _name_column, owner_column = _TARGETS[model]
+    _table, owner_column = _TARGETS[model]
     terms = _terms(query)
     if not terms:
         return queryset.none()
     q = _substring_q(model, terms)
+    # Trigram indexes need three characters; shorter queries match the start of the name
+    # through the indexed name_key range (any script, spelling-folded) instead.
     key = name_key(query)
-    if len(key) >= 2:
+    if key:
         q |= Q(name_key__gte=key, name_key__lt=key + "\uffff")
     phone = phone_for_search(query)
     if phone:
@@ -84,12 +83,17 @@ def text_match(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
     if "@" in text:
         owners = ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, normalized=text)
         q |= Q(pk__in=owners.values(owner_column))
-    if model is Company:
+    if model is Company and connection.vendor != "sqlite":
+        # Exact tax ids use the partial indexes on PostgreSQL. SQLite cannot prove that
+        # "inn = ?" implies the partial index condition (it would scan the table); there the
+        # trigram table already holds every tax id of search_text.
         tax_id = re.sub(r"[\s\-.]", "", query).upper()
         if re.fullmatch(r"\d{9,15}", tax_id):
             q |= Q(inn=tax_id) | Q(siren=tax_id) | Q(siret=tax_id) | Q(ogrn=tax_id)
-        elif re.fullmatch(r"[A-Z]{2}[0-9A-Z]{2,13}", tax_id):
+        elif re.fullmatch(r"[A-Z]{2}\d[0-9A-Z]{1,12}", tax_id):
             q |= Q(vat_number=tax_id)
+    if not q:
+        return queryset.none()
     return queryset.filter(q)
 
 
