@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.parties",
     "accord.activities",
+    "accord.ops",
 ]
 
 MIDDLEWARE = [

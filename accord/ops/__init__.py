@@ -1,0 +1,1 @@
+"""Operations: demo data, scale data generation (and later backup, restore, anonymise)."""
