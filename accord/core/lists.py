@@ -231,7 +231,10 @@ class ListState:
 
     # form and filters
     def _build_form(self) -> forms.Form:
-        form = forms.Form(self.params)
+        data = self.params.copy()
+        if not data.get("sort"):
+            data["sort"] = self.definition.default_sort  # so "Apply" keeps the current order
+        form = forms.Form(data)
         if self.definition.has_text_search:
             form.fields["q"] = forms.CharField(label=_("Search"), required=False, max_length=200)
         for flt in self.definition.filters:
@@ -246,7 +249,6 @@ class ListState:
         form.fields["sort"] = forms.ChoiceField(
             label=_("Sort by"), required=False, choices=sort_choices
         )
-        form.initial["sort"] = self.definition.default_sort
         return form
 
     @staticmethod

@@ -46,7 +46,9 @@ def test_activity_list_is_scoped_newest_first_and_filtered(client):
         "Task open"
     ]
     assert _subjects(client.get(url, {"sort": "subject"})) == ["Old call", "Task done", "Task open"]
-    assert "Hidden" not in client.get(url).content.decode()
+    html = client.get(url).content.decode()
+    assert "Hidden" not in html
+    assert '<option value="-at" selected>' in html  # "Apply" keeps the newest-first order
 
 
 @pytest.mark.parametrize("rows", [3, 30])
