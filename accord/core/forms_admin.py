@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.customfields import EXTENSIBLE_MODELS
@@ -37,7 +38,20 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(target, message if target else f"{name}: {message}")
 
 
-class UserForm(forms.Form):
+class CapitalisedLabels:
+    """Labels reuse the models' lower-case verbose names; show them capitalised like
+    ModelForm does."""
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for field in self.fields.values():
+            if field.label:
+                field.label = capfirst(field.label)
+
+
+class UserForm(CapitalisedLabels, forms.Form):
     username = forms.CharField(label=_("username"), max_length=150)
     first_name = forms.CharField(label=_("first name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("last name"), max_length=150, required=False)
@@ -84,14 +98,14 @@ class UserEditForm(UserForm):
         }
 
 
-class PasswordForm(forms.Form):
+class PasswordForm(CapitalisedLabels, forms.Form):
     password = forms.CharField(
         label=_("new password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
 
-class TeamForm(forms.Form):
+class TeamForm(CapitalisedLabels, forms.Form):
     name = forms.CharField(label=_("name"), max_length=120)
     description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
     members = forms.ModelMultipleChoiceField(
@@ -102,7 +116,7 @@ class TeamForm(forms.Form):
     )
 
 
-class RoleCreateForm(forms.Form):
+class RoleCreateForm(CapitalisedLabels, forms.Form):
     code = forms.SlugField(
         label=_("code"),
         max_length=50,
@@ -121,7 +135,7 @@ class RoleEditForm(RoleCreateForm):
     code = None  # type: ignore[assignment]
 
 
-class BuiltinRoleEditForm(forms.Form):
+class BuiltinRoleEditForm(CapitalisedLabels, forms.Form):
     description = forms.CharField(label=_("description"), widget=forms.Textarea, required=False)
 
 
@@ -140,7 +154,7 @@ class ChoicesField(forms.CharField):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class CustomFieldEditForm(forms.Form):
+class CustomFieldEditForm(CapitalisedLabels, forms.Form):
     label = forms.CharField(label=_("label"), max_length=120)
     choices = ChoicesField(
         label=_("choices"),
@@ -163,7 +177,7 @@ class CustomFieldCreateForm(CustomFieldEditForm):
     field_order = ["model", "name", "label", "field_type", "choices", "is_required", "help_text"]
 
 
-class PicklistOptionEditForm(forms.Form):
+class PicklistOptionEditForm(CapitalisedLabels, forms.Form):
     label = forms.CharField(label=_("label (English)"), max_length=120)
     label_ru = forms.CharField(label=_("label (Russian)"), max_length=120, required=False)
     label_fr = forms.CharField(label=_("label (French)"), max_length=120, required=False)
@@ -182,7 +196,7 @@ class PicklistOptionCreateForm(PicklistOptionEditForm):
     field_order = ["code", "label", "label_ru", "label_fr", "label_de", "position"]
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(CapitalisedLabels, forms.Form):
     actor = forms.ModelChoiceField(label=_("actor"), queryset=User.objects.all(), required=False)
     action = forms.ChoiceField(
         label=_("action"),

@@ -259,11 +259,18 @@ def user_update(
     fields: Mapping[str, Any],
     roles: Iterable[Role] | None = None,
     teams: Iterable[Team] | None = None,
+    is_active: bool | None = None,
 ) -> User:
-    """Change a user's details, roles and teams; an administrator keeps their own admin role."""
+    """Change a user's details, roles, teams and (de)activation in one step; an administrator
+    keeps their own admin role and account."""
     require_administrator(actor)
     locked = User.objects.select_for_update().get(pk=user.pk)
     extra: dict[str, list[Any]] = {}
+    if is_active is not None and is_active != locked.is_active:
+        if locked.pk == actor.pk and not is_active:
+            raise ValidationError({"is_active": [_("You cannot deactivate your own account.")]})
+        extra["is_active"] = [locked.is_active, is_active]
+        locked.is_active = is_active
     new_roles = list(roles) if roles is not None else None
     new_teams = list(teams) if teams is not None else None
     if new_roles is not None:

@@ -136,8 +136,8 @@ def user_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 fields=fields,
                 roles=data["roles"],
                 teams=data["teams"],
+                is_active=data["is_active"],
             )
-            services.user_set_active(actor=request.user, user=user, is_active=data["is_active"])
         except ValidationError as exc:
             forms_admin.add_service_errors(form, exc)
         else:
@@ -271,11 +271,12 @@ def _grant_rows(matrix: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
     rows = []
     for object_type in OBJECT_TYPES.values():
         cells = []
-        for action, _label in Action.choices:
+        for action, action_label in Action.choices:
             applies = action in object_type.actions
             cells.append(
                 {
                     "action": action,
+                    "action_label": action_label,
                     "name": f"grant-{object_type.key}-{action}",
                     "applies": applies,
                     "scope": matrix.get((object_type.key, action), Scope.NONE),
@@ -551,15 +552,21 @@ def picklist_option_move(request: AuthedHttpRequest, pk: int, direction: str) ->
 # --- audit log -----------------------------------------------------------------------------
 
 
+def _shown(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value) or "—"
+    return value
+
+
 def _change_rows(changes: Any) -> list[tuple[str, Any, Any]]:
     if not isinstance(changes, dict):
-        return [("", "", changes)]
+        return [("", None, _shown(changes))]
     rows = []
     for name, value in changes.items():
         if isinstance(value, list | tuple) and len(value) == 2:
-            rows.append((name, value[0], value[1]))
+            rows.append((name, _shown(value[0]), _shown(value[1])))
         else:
-            rows.append((name, "", value))
+            rows.append((name, None, _shown(value)))
     return rows
 
 

@@ -337,3 +337,19 @@ def test_picklist_reorder_and_deactivate():
     )
     assert ordered == ids[::-1]
     assert PicklistOption.objects.get(pk=ids[0]).is_active is False
+
+
+def test_user_update_deactivates_with_other_changes_or_refuses_all_of_them():
+    admin = user_with_role("administrator")
+    user = user_with_role("sales_manager")
+
+    with pytest.raises(ValidationError):
+        services.user_update(actor=admin, user=admin, fields={"language": "de"}, is_active=False)
+    services.user_update(actor=admin, user=user, fields={"language": "de"}, is_active=False)
+
+    admin.refresh_from_db()
+    user.refresh_from_db()
+    assert (admin.language, admin.is_active) == ("en", True)
+    assert (user.language, user.is_active) == ("de", False)
+    entry = AuditEntry.objects.get(object_type="core.user", object_id=user.pk)
+    assert entry.changes == {"language": ["en", "de"], "is_active": [True, False]}
