@@ -316,3 +316,48 @@ def test_every_admin_change_through_the_ui_writes_an_audit_entry(client):
         )
         assert AuditEntry.objects.count() == before + 1
         assert AuditEntry.objects.order_by("-id").first().actor == admin
+
+
+def test_user_list_searches_filters_status_and_keeps_its_query_budget(client):
+    admin = user_with_role("administrator", first_name="Root")
+    user_with_role("sales_manager", first_name="Zinaida", username="zina")
+    gone = user_with_role("sales_manager", first_name="Gone", username="gone")
+    gone.is_active = False
+    gone.save()
+    client.force_login(admin)
+    client.get(reverse("admin_user_list"))
+
+    # session, user, administrator check, count, users, their roles, their teams, notifications
+    with assert_num_queries(8):
+        active = client.get(reverse("admin_user_list"))
+    found = client.get(reverse("admin_user_list"), {"q": "zina"})
+    inactive = client.get(reverse("admin_user_list"), {"status": "inactive"})
+
+    assert sorted(u.username for u in active.context["page"]) == sorted([admin.username, "zina"])
+    assert [u.username for u in found.context["page"]] == ["zina"]
+    assert [u.username for u in inactive.context["page"]] == ["gone"]
+
+
+def test_custom_role_details_edited_and_role_deleted_through_the_ui(client):
+    admin = user_with_role("administrator")
+    role = services.role_create(actor=admin, code="auditor", name="Auditor")
+    client.force_login(admin)
+
+    page = client.get(reverse("admin_role_edit", args=[role.pk]))
+    saved = client.post(
+        reverse("admin_role_edit", args=[role.pk]),
+        {"part": "details", "name": "Internal auditor", "description": "Reads the log"},
+    )
+    builtin = Role.objects.get(code="read_only")
+    refused = client.post(reverse("admin_role_delete", args=[builtin.pk]))
+    deleted = client.post(reverse("admin_role_delete", args=[role.pk]))
+
+    assert page.status_code == 200 and "code" not in page.context["form"].fields
+    assert saved.status_code == 302
+    assert refused.status_code == 302 and Role.objects.filter(code="read_only").exists()
+    assert deleted.status_code == 302 and not Role.objects.filter(code="auditor").exists()
+    changes = AuditEntry.objects.get(object_type="core.role", action="change").changes
+    assert changes == {
+        "name": ["Auditor", "Internal auditor"],
+        "description": ["", "Reads the log"],
+    }
