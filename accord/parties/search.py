@@ -62,6 +62,25 @@ def _substring_q(model: type[Any], terms: list[str]) -> Q:
     return q
 
 
+_KEY_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _prefix_q(key: str) -> Q:
+    """``name_key`` starts with ``key``, as an index range.
+
+    name_key holds only [0-9a-z], whose order is the same under the C collation and the
+    usual locale collations, so the upper bound is the next key in that alphabet (no
+    sentinel character that a locale collation might ignore).
+    """
+    if set(key) - set(_KEY_ALPHABET):
+        return Q(name_key__startswith=key)
+    stem = key.rstrip(_KEY_ALPHABET[-1])
+    if not stem:
+        return Q(name_key__gte=key)
+    upper = stem[:-1] + _KEY_ALPHABET[_KEY_ALPHABET.index(stem[-1]) + 1]
+    return Q(name_key__gte=key, name_key__lt=upper)
+
+
 def text_match(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
     """Narrow a company or contact queryset to rows matching what a person typed."""
     model = queryset.model
@@ -74,7 +93,7 @@ def text_match(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
     # through the indexed name_key range (any script, spelling-folded) instead.
     key = name_key(query)
     if key:
-        q |= Q(name_key__gte=key, name_key__lt=key + "\uffff")
+        q |= _prefix_q(key)
     phone = phone_for_search(query)
     if phone:
         owners = ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE, normalized=phone)

@@ -1,8 +1,9 @@
 import pytest
+from django.db.models import Q
 
 from accord.core.testing import TeamFactory, user_with_role
 from accord.parties.models import Company
-from accord.parties.search import global_search, text_match
+from accord.parties.search import _prefix_q, global_search, text_match
 from accord.parties.tests.factories import make_company, make_contact
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,10 @@ def test_search_view_renders_groups_with_secondary_line(client):
     assert html.index("Omega Group") < html.index("Omegin")
     assert "INN 7707083893" in html
     assert "Omega Group · CEO" in html
+
+
+def test_name_prefix_range_needs_no_sentinel_character():
+    assert _prefix_q("chelab") == Q(name_key__gte="chelab", name_key__lt="chelac")
+    assert _prefix_q("abz") == Q(name_key__gte="abz", name_key__lt="ac")
+    assert _prefix_q("a9") == Q(name_key__gte="a9", name_key__lt="aa")
+    assert _prefix_q("zz") == Q(name_key__gte="zz")
