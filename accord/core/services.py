@@ -456,8 +456,21 @@ def role_update(*, actor: User, role: Role, fields: Mapping[str, Any]) -> Role:
     allowed: tuple[str, ...] = ("name", "description", "is_administrator")
     if locked.is_builtin:
         allowed = ("description",)
+    if fields.get("is_administrator") is False and _is_only_admin_role_of(actor, locked):
+        raise ValidationError(
+            {"is_administrator": [_("You cannot remove your own administrator rights.")]}
+        )
     _apply_fields(actor=actor, obj=locked, fields=fields, allowed=allowed)
+    clear_cache(actor)
     return locked
+
+
+def _is_only_admin_role_of(actor: User, role: Role) -> bool:
+    """Would losing this role leave the acting administrator without administrator rights?"""
+    if actor.is_superuser or not role.is_administrator:
+        return False
+    others = actor.roles.filter(is_administrator=True).exclude(pk=role.pk)
+    return actor.roles.filter(pk=role.pk).exists() and not others.exists()
 
 
 @transaction.atomic
@@ -467,6 +480,8 @@ def role_delete(*, actor: User, role: Role) -> None:
     locked = Role.objects.select_for_update().get(pk=role.pk)
     if locked.is_builtin:
         raise ValidationError({"role": [_("Built-in roles cannot be deleted.")]})
+    if _is_only_admin_role_of(actor, locked):
+        raise ValidationError({"role": [_("You cannot remove your own administrator rights.")]})
     entry = audit.build(
         actor=actor,
         action=AuditEntry.Kind.DELETE,

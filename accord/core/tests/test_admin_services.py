@@ -353,3 +353,19 @@ def test_user_update_deactivates_with_other_changes_or_refuses_all_of_them():
     assert (user.language, user.is_active) == ("de", False)
     entry = AuditEntry.objects.get(object_type="core.user", object_id=user.pk)
     assert entry.changes == {"language": ["en", "de"], "is_active": [True, False]}
+
+
+def test_admin_cannot_strip_administrator_rights_from_their_only_admin_role():
+    root = user_with_role("administrator")
+    custom = services.role_create(actor=root, code="it", name="IT", is_administrator=True)
+    admin = user_with_role("it")
+
+    with pytest.raises(ValidationError) as update:
+        services.role_update(actor=admin, role=custom, fields={"is_administrator": False})
+    with pytest.raises(ValidationError) as delete:
+        services.role_delete(actor=admin, role=custom)
+
+    custom.refresh_from_db()
+    assert "is_administrator" in update.value.message_dict
+    assert "role" in delete.value.message_dict
+    assert custom.is_administrator is True
