@@ -22,6 +22,7 @@ from accord.core.permissions import Action, Scope, user_scope
 from accord.parties import normalize, services
 from accord.parties.duplicates import Duplicate, find_company_duplicates, find_contact_duplicates
 from accord.parties.models import Company, Contact, ContactPoint, Employment
+from accord.parties.search import text_match
 from accord.parties.selectors import (
     companies_visible_to,
     contacts_visible_to,
@@ -340,15 +341,6 @@ def _resolve_refs(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _text_filter(queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
-    from accord.parties import search
-
-    text_match = getattr(search, "text_match", None)
-    if callable(text_match):
-        return text_match(queryset, query)
-    return queryset.filter(search_text__contains=query.strip().lower())
-
-
 def _custom_filter(queryset: QuerySet[Any], model: str, request: HttpRequest) -> QuerySet[Any]:
     params = {k: str(request.GET.get(k, "")) for k in request.GET if k.startswith("cf_")}
     return customfields.filter_queryset(queryset, model, params) if params else queryset
@@ -472,7 +464,7 @@ def company_list(
 ) -> dict[str, Any]:
     queryset = companies_visible_to(authed_user(request))
     if filters.q:
-        queryset = _text_filter(queryset, filters.q)
+        queryset = text_match(queryset, filters.q)
     if filters.owner is not None:
         queryset = queryset.filter(owner_id=filters.owner)
     if filters.team is not None:
@@ -595,7 +587,7 @@ def contact_list(
 ) -> dict[str, Any]:
     queryset = contacts_visible_to(authed_user(request))
     if filters.q:
-        queryset = _text_filter(queryset, filters.q)
+        queryset = text_match(queryset, filters.q)
     if filters.owner is not None:
         queryset = queryset.filter(owner_id=filters.owner)
     if filters.team is not None:

@@ -177,3 +177,4 @@ def test_openapi_and_docs_load_offline():
     html = docs.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
