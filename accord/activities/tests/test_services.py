@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from accord.activities import services
@@ -261,3 +262,24 @@ def test_reassign_moves_open_tasks_and_meetings_only():
         [open_task.pk, open_meeting.pk]
     )
     assert all(e.changes == {"owner_id": [leaving.pk, successor.pk]} for e in entries)
+
+
+def test_visibility_owner_team_participant_and_head_of_sales():
+    from accord.activities.selectors import activities_visible_to, get_activity_for
+
+    boss = user_with_role("head_of_sales")
+    owner = user_with_role("sales_manager")
+    guest = user_with_role("sales_manager")
+    stranger = user_with_role("sales_manager")
+    meeting = make_activity(owner=owner, kind="meeting", participants=[guest])
+    task = make_activity(owner=owner)
+
+    assert set(activities_visible_to(boss)) == {meeting, task}
+    assert set(activities_visible_to(owner)) == {meeting, task}
+    assert list(activities_visible_to(guest)) == [meeting]
+    assert list(activities_visible_to(stranger)) == []
+    assert list(activities_visible_to(guest, "change")) == []
+    with pytest.raises(Http404):
+        get_activity_for(stranger, meeting.pk)
+    with pytest.raises(Http404):
+        get_activity_for(guest, meeting.pk, "change")
