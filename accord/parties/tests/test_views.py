@@ -429,3 +429,25 @@ def test_history_more_button_loads_the_next_page(client):
     assert second.count("kind-change") == 2
     assert "<ul" not in second and "?before=" not in second
     assert "Alpha 0" in second
+
+
+def test_custom_fields_are_in_the_form_and_on_the_card(client):
+    from accord.core.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.create(
+        model="company", name="tender_no", label="Tender number", field_type="text"
+    )
+    manager = user_with_role("sales_manager")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("parties:company_create"), _company_data(name="Gamma", cf_tender_no="T-2026-17")
+    )
+
+    company = Company.objects.get(name="Gamma")
+    assert response.status_code == 302
+    assert company.custom == {"tender_no": "T-2026-17"}
+    card = client.get(reverse("parties:company_detail", args=[company.pk])).content.decode()
+    assert "<dt>Tender number</dt><dd>T-2026-17</dd>" in card
+    edit = client.get(reverse("parties:company_edit", args=[company.pk]))
+    assert edit.context["form"].initial["cf_tender_no"] == "T-2026-17"
