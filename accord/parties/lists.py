@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Value
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from accord.core import lists
 from accord.core.http import AuthedHttpRequest
 from accord.core.models import Picklist, PicklistOption
-from accord.parties.models import Address, Company, ContactPoint, Tag
+from accord.core.permissions import Action, Scope, user_scope
+from accord.parties.models import Address, Company, Contact, ContactPoint, Tag
 from accord.parties.normalize import display_phone
 from accord.parties.selectors import companies_visible_to, contacts_visible_to
 
@@ -61,6 +62,22 @@ def _prepare_companies(queryset: QuerySet[Any]) -> QuerySet[Any]:
 
 def _prepare_contacts(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.select_related("owner", "primary_company").prefetch_related(_primary_points())
+
+
+def contacts_with_company_visibility(user: Any, action: str) -> QuerySet[Contact]:
+    """Visible contacts, each marked whether the user may see its company: a contact shared
+    with the team must not reveal the name of a company the user may not see."""
+    queryset = contacts_visible_to(user, action)
+    if user_scope(user, "company", Action.VIEW) == Scope.ALL:
+        return queryset.annotate(company_is_visible=Value(True))
+    companies = companies_visible_to(user).filter(pk=OuterRef("primary_company_id"))
+    return queryset.annotate(company_is_visible=Exists(companies))
+
+
+def company_name_of(contact: Contact) -> str:
+    if contact.primary_company is None or not getattr(contact, "company_is_visible", False):
+        return ""
+    return contact.primary_company.name
 
 
 def _tag_filter() -> lists.Filter:
@@ -143,14 +160,10 @@ CONTACTS = lists.register(
         key="contacts",
         title=_("Contacts"),
         object_type="contact",
-        queryset=lambda user, action: contacts_visible_to(user, action),
+        queryset=contacts_with_company_visibility,
         columns=[
             lists.Column("name", _("Name"), str, sort="name", link=lambda c: c.get_absolute_url()),
-            lists.Column(
-                "company",
-                _("Company"),
-                lambda c: c.primary_company.name if c.primary_company else "",
-            ),
+            lists.Column("company", _("Company"), company_name_of),
             lists.Column("position", _("Position"), lambda c: c.position),
             lists.Column("phone", _("Phone"), lambda c: _primary(c, ContactPoint.Kind.PHONE)),
             lists.Column("email", _("E-mail"), lambda c: _primary(c, ContactPoint.Kind.EMAIL)),

@@ -20,9 +20,10 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from accord.core.permissions import Action
 from accord.parties.models import Company, Contact, ContactPoint
 from accord.parties.normalize import latin, name_key, phone_for_search
-from accord.parties.selectors import companies_visible_to, contacts_visible_to
+from accord.parties.selectors import companies_visible_to
 
 FTS_LIMIT = 500
 _PHONE_LIKE = re.compile(r"[\d\s()+\-./]+")
@@ -171,8 +172,10 @@ def global_search(user: Any, query: str, limit: int = 25) -> SearchResults:
         )
         for c in companies
     ]
+    from accord.parties.lists import company_name_of, contacts_with_company_visibility
+
     contacts = (
-        text_match(contacts_visible_to(user), results.query)
+        text_match(contacts_with_company_visibility(user, Action.VIEW), results.query)
         .select_related("primary_company")
         .order_by("full_name", "id")[:limit]
     )
@@ -181,9 +184,7 @@ def global_search(user: Any, query: str, limit: int = 25) -> SearchResults:
             label=str(c),
             url=c.get_absolute_url(),
             kind="contact",
-            secondary=" · ".join(
-                p for p in (c.primary_company.name if c.primary_company else "", c.position) if p
-            ),
+            secondary=" · ".join(p for p in (company_name_of(c), c.position) if p),
         )
         for c in contacts
     ]

@@ -208,3 +208,20 @@ def test_contact_export_lists_visible_contacts(client):
 
     assert rows[1][:2] == ["Иванов Пётр", "Acme"]
     assert len(rows) == 2
+
+
+def test_shared_contact_does_not_reveal_a_company_the_user_may_not_see(client):
+    team = TeamFactory()
+    manager = user_with_role("sales_manager", team=team)
+    other = user_with_role("sales_manager")
+    secret = make_company(owner=other, name="Secret Holding")
+    make_contact(owner=other, company=secret, last_name="Shared", team=team, position="CFO")
+    client.force_login(manager)
+
+    response = client.get(reverse("parties:contact_list"))
+    search = client.get("/search/", {"q": "shared"})
+
+    assert [row.cells[1].value for row in response.context["rows"]] == [""]
+    assert "Secret Holding" not in response.content.decode()
+    assert [hit.secondary for hit in search.context["results"].contacts] == ["CFO"]
+    assert "Secret Holding" not in search.content.decode()
