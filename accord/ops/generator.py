@@ -94,10 +94,19 @@ def _converter(f: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
             return json.dumps  # what JSONField.get_prep_value stores, without the detour
         return lambda value: f.get_db_prep_save(value, connection)
     if isinstance(f, models.DateTimeField):
+        if connection.vendor == "sqlite":
+            return _sqlite_datetime
         return connection.ops.adapt_datetimefield_value
     if isinstance(f, models.DateField):
         return connection.ops.adapt_datefield_value
     return None
+
+
+def _sqlite_datetime(value: datetime.datetime) -> str:
+    """What Django stores on SQLite for an aware datetime (naive UTC text), minus the detour."""
+    if value.tzinfo is datetime.UTC:
+        return str(value.replace(tzinfo=None))
+    return str(connection.ops.adapt_datetimefield_value(value))
 
 
 @dataclass
@@ -272,8 +281,8 @@ def bulk_session() -> Iterator[None]:
     ``synchronous=OFF`` skips fsync on each batch commit (a crash of the machine during
     generation can corrupt the generated database; it is scratch data). Both are put back to
     the settings' values afterwards, so what runs next on the connection is measured as in
-    production."""
-    if connection.vendor != "sqlite":
+    production. Inside a transaction (tests) SQLite refuses to change them: left alone."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
     with connection.cursor() as cursor:
@@ -696,16 +705,25 @@ def _latin(text: str) -> str:
     return normalize.latin(text)
 
 
+def _transliterate(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    return " ".join(_latin(word) for word in text.split(" "))
+
+
 def search_text(*parts: str) -> str:
-    """``normalize.search_text`` with the transliteration cached per part: names repeat a lot
-    and transliteration maps characters one by one, so the result is identical."""
+    """``normalize.search_text`` with the transliteration cached per word: names repeat a lot
+    and transliteration maps characters one by one, so the result is identical (tested)."""
     kept = [p.lower() for p in parts if p]
     joined = " ".join(kept)
-    translit = " ".join(p if p.isascii() else _latin(p) for p in kept)
+    translit = " ".join(_transliterate(p) for p in kept)
     return f"{joined} {translit}" if translit != joined else joined
 
 
-name_key = functools.lru_cache(maxsize=200_000)(normalize.name_key)
+def name_key(name: str) -> str:
+    """``normalize.name_key``, which starts by transliterating: feeding it the cached
+    transliteration gives the same key."""
+    return normalize.name_key(_transliterate(name))
 
 
 def _point(

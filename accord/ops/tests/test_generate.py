@@ -151,3 +151,8 @@ def test_cached_search_text_matches_the_normaliser():
     assert generator.search_text("Durand Élodie", "", "a@b.example") == normalize.search_text(
         "Durand Élodie", "", "a@b.example"
     )
+
+
+def test_cached_name_key_matches_the_normaliser():
+    for name in ("Воронцов Сергей", "ООО «Уралэнергопроект»", "Lefèvre Élodie", "O'Neil Ltd"):
+        assert generator.name_key(name) == normalize.name_key(name)
