@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -50,6 +50,24 @@ def _company_filter() -> lists.Filter:
     return lists.Filter("company", make, apply)
 
 
+def activities_with_company_visibility(user: Any, action: str) -> QuerySet[Activity]:
+    """Visible activities, marked whether the user may see the company they are about."""
+    from accord.core.permissions import Action, Scope, user_scope
+    from accord.parties.selectors import companies_visible_to
+
+    queryset = activities_visible_to(user, action)
+    if user_scope(user, "company", Action.VIEW) == Scope.ALL:
+        return queryset.annotate(company_is_visible=Value(True))
+    companies = companies_visible_to(user).filter(pk=OuterRef("company_id"))
+    return queryset.annotate(company_is_visible=Exists(companies))
+
+
+def _company(activity: Activity) -> Any:
+    if activity.company is None or not getattr(activity, "company_is_visible", False):
+        return None
+    return activity.company
+
+
 def _prepare(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.select_related("owner", "company")
 
@@ -59,7 +77,7 @@ ACTIVITIES = lists.register(
         key="activities",
         title=_("Activities"),
         object_type="activity",
-        queryset=lambda user, action: activities_visible_to(user, action),
+        queryset=activities_with_company_visibility,
         columns=[
             lists.Column("at", _("Date"), lambda a: _when(a.at), sort="at"),
             lists.Column("kind", _("Type"), lambda a: a.get_kind_display()),
@@ -73,8 +91,8 @@ ACTIVITIES = lists.register(
             lists.Column(
                 "company",
                 _("Company"),
-                lambda a: a.company.name if a.company else "",
-                link=lambda a: a.company.get_absolute_url() if a.company else "",
+                lambda a: _company(a).name if _company(a) else "",
+                link=lambda a: _company(a).get_absolute_url() if _company(a) else "",
             ),
             lists.Column("owner", _("Owner"), lambda a: str(a.owner)),
             lists.Column("done", _("Done"), lambda a: _("yes") if a.is_done else _("no")),

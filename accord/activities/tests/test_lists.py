@@ -80,3 +80,17 @@ def test_activity_export_streams_visible_rows_and_needs_export_action(client):
     assert "'=cmd|calc" in body
     client.force_login(agent)
     assert client.get(reverse("activities:activity_export")).status_code == 403
+
+
+def test_shared_activity_does_not_reveal_a_company_the_user_may_not_see(client):
+    team = TeamFactory()
+    manager = user_with_role("sales_manager", team=team)
+    other = user_with_role("sales_manager")
+    secret = make_company(owner=other, name="Secret Holding")
+    _activity(other, "Shared call", company=secret, team=team)
+    client.force_login(manager)
+
+    response = client.get(reverse("activities:activity_list"))
+
+    assert _subjects(response) == ["Shared call"]
+    assert "Secret Holding" not in response.content.decode()
