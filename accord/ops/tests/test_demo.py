@@ -130,3 +130,17 @@ def test_demo_fills_my_day_of_the_managers():
         ).exists()
     assert Activity.objects.filter(kind="call", is_done=False).exclude(outcome="").exists()
     assert Activity.objects.filter(kind="task", is_done=True).exists()
+
+
+@pytest.mark.django_db
+def test_demo_keeps_an_existing_administrator_and_their_password():
+    from accord.core.services import administrator_ensure
+
+    administrator_ensure(username="admin", email="boss@crm.example", password="Own-secret-42")
+
+    output = _run(*SMALL)
+
+    admin = User.objects.get(username="admin")
+    assert admin.check_password("Own-secret-42")
+    assert "admin        Administrator    (your own)" in output
+    assert Company.objects.count() == 12
