@@ -105,11 +105,22 @@ def activity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "activities/activity_detail.html",
         {
             "activity": activity,
+            "company": _visible_company(request, activity),
+            "contacts": [
+                c for c in activity.contacts.all() if allows(request.user, Action.VIEW, c)
+            ],
             "documents": list(documents.select_related("owner")[:100]),
             "can_change": allows(request.user, Action.CHANGE, activity),
             "can_delete": allows(request.user, Action.DELETE, activity),
         },
     )
+
+
+def _visible_company(request: AuthedHttpRequest, activity: Activity) -> Company | None:
+    """The activity's company, or None if the user may not see it: a call shared with the
+    team must not reveal the name of a client the user has no access to."""
+    company = activity.company
+    return company if company is not None and allows(request.user, Action.VIEW, company) else None
 
 
 def _initial_for(activity: Activity) -> dict[str, Any]:
@@ -174,7 +185,7 @@ def activity_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "activity": activity,
             "kind": activity.kind,
             "kind_label": activity.get_kind_display(),
-            "company": activity.company,
+            "company": _visible_company(request, activity),
             "next": _safe_next(request),
         },
     )
