@@ -38,8 +38,10 @@ check: install
 browser-deps:
 	@bash scripts/ensure-chromium.sh
 
+# Browser tests flush the database between tests (live server), so they run on their own.
 test: lint check browser-deps
-	$(BIN)/pytest -n 2 --dist loadfile -q
+	$(BIN)/pytest -n 2 --dist loadfile -q -m "not browser"
+	$(BIN)/pytest -q -m browser
 
 format: install
 	$(BIN)/ruff check --fix .

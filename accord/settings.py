@@ -148,6 +148,7 @@ USE_TZ = True
 # --- files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("ACCORD_STATIC_ROOT", DATA_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing root
 STATICFILES_DIRS = [BASE_DIR / "accord" / "static"]
 MEDIA_ROOT = Path(os.environ.get("ACCORD_MEDIA_ROOT", DATA_DIR / "files"))
 STORAGES = {
