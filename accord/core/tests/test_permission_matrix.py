@@ -24,7 +24,11 @@ team_paths in accord/activities/apps.py):
     via_company       owned by O, on a company P owns
     via_team_company  owned by O, no team of its own, on a company shared with P's team
 
-There is no CSV export in the API, so "export" is generated for the "ui" channel only.
+Actions: list, view (the detail page and every other page of one record: history, timeline,
+documents; in the API the record and its sub-resources), add, change (the edit form GET and
+POST; PATCH), delete (confirmation GET and POST; DELETE), export (CSV), and for activities
+"complete" (marking a task done). There is no CSV export in the API, so "export" is generated
+for the "ui" channel only; documents are listed on the record's card, so their "list" is API only.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from __future__ import annotations
 import datetime
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -169,11 +173,11 @@ def _grant(user: User, name: str, object_types: tuple[str, ...], grants: dict[st
 
 def _fast_user(**kwargs: Any) -> User:
     # An unusable password: hashing one per user would dominate the matrix's run time.
-    return UserFactory(password=None, **kwargs)
+    return cast(User, UserFactory(password=None, **kwargs))
 
 
 def _build(model: str, principal_kind: str) -> World:
-    team = TeamFactory()
+    team = cast(Team, TeamFactory())
     principal = _fast_user(teams=[team])
     mate = _fast_user(teams=[team])
     outsider = _fast_user()
@@ -275,8 +279,12 @@ def _assert_unchanged(world: World, before: Snapshot, targets: set[str] | None =
 
 def _text(response: Any) -> str:
     if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8-sig").lower()
+        return _streamed(response).decode("utf-8-sig").lower()
     return response.content.decode().lower()
+
+
+def _streamed(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
 
 
 def _seen(world: World, text: str) -> set[str]:
@@ -424,34 +432,104 @@ def check_export(world: World, channel: str) -> None:
     _assert_unchanged(world, before)
 
 
+VIEW_PAGES = {
+    # Every other page showing one record is scoped like its detail page.
+    "company": (
+        "parties:company_history",
+        "activities:company_timeline",
+        "activities:company_documents",
+    ),
+    "contact": (
+        "parties:contact_history",
+        "activities:contact_timeline",
+        "activities:contact_documents",
+    ),
+}
+
+
+def _view_urls(world: World, channel: str, obj: models.Model) -> list[str]:
+    """The record's main view first (its content is checked), then the other views of it."""
+    if channel == "api":
+        extra = {"company": "/contacts", "document": "/download"}.get(world.model)
+        main = _api_url(world.model, obj)
+        return [main, *([main + extra] if extra else [])]
+    if world.model == "document":
+        return [reverse("activities:document_download", args=[obj.pk])]
+    main = reverse(UI_URLS[world.model]["view"], args=[obj.pk])
+    return [main, *(reverse(name, args=[obj.pk]) for name in VIEW_PAGES.get(world.model, ()))]
+
+
 def check_view(world: World, channel: str) -> None:
     visible = reach(world.principal_kind, Action.VIEW, world.targets)
     client = world.session_client()
     before = Snapshot.take(world)
     for target, obj in world.records.items():
-        if channel == "api":
-            response = client.get(_api_url(world.model, obj))
-        elif world.model == "document":
-            response = client.get(reverse("activities:document_download", args=[obj.pk]))
+        for index, url in enumerate(_view_urls(world, channel, obj)):
+            response = client.get(url)
+            if world.principal_kind == "anonymous":
+                if channel == "ui":
+                    _assert_login_redirect(response)
+                else:
+                    assert response.status_code == 401
+            elif target not in visible:
+                assert response.status_code == 404, url
+                assert MARKERS[target] not in _text(response)
+            else:
+                assert response.status_code == 200, url
+                if index > 0:
+                    continue
+                if channel == "api":
+                    assert response.json()["id"] == obj.pk
+                elif world.model == "document":
+                    assert _streamed(response) == PDF
+                else:
+                    assert MARKERS[target] in _text(response)
+    _assert_unchanged(world, before)
+
+
+def _check_form_page(world: World, response: Any, target: str, is_allowed: bool) -> None:
+    """The edit form or delete confirmation (GET): shown only for records one may change."""
+    if world.principal_kind == "anonymous":
+        _assert_login_redirect(response)
+    elif is_allowed:
+        assert response.status_code == 200, target
+        assert MARKERS[target] in _text(response)
+    else:
+        assert response.status_code == 404, target
+        assert MARKERS[target] not in _text(response)
+
+
+def check_complete(world: World, channel: str) -> None:
+    """Marking a task done is a change too, with its own URL in the UI and the API."""
+    allowed = reach(world.principal_kind, Action.CHANGE, world.targets)
+    session, token = world.session_client(), world.token_client()
+    for target, obj in world.records.items():
+        before = Snapshot.take(world)
+        if channel == "ui":
+            response = session.post(reverse("activities:activity_complete", args=[obj.pk]))
         else:
-            response = client.get(reverse(UI_URLS[world.model]["view"], args=[obj.pk]))
+            response = token.post(
+                f"/api/activities/{obj.pk}/complete",
+                {"version": obj.version},
+                content_type="application/json",
+            )
         if world.principal_kind == "anonymous":
             if channel == "ui":
                 _assert_login_redirect(response)
             else:
                 assert response.status_code == 401
-        elif target in visible:
-            assert response.status_code == 200, target
-            if channel == "api":
-                assert response.json()["id"] == obj.pk
-            elif world.model == "document":
-                assert b"".join(response.streaming_content) == PDF
-            else:
-                assert MARKERS[target] in _text(response)
+            _assert_unchanged(world, before)
+        elif target in allowed:
+            assert response.status_code == (302 if channel == "ui" else 200), target
+            fresh = Activity.objects.get(pk=obj.pk)
+            assert (fresh.is_done, fresh.version) == (True, obj.version + 1)
+            entries = _new_audit(before)
+            assert [(e.action, e.object_id, e.actor_id) for e in entries] == [
+                (AuditEntry.Kind.CHANGE, obj.pk, world.principal.pk)
+            ]
         else:
-            assert response.status_code == 404, target
-            assert MARKERS[target] not in _text(response)
-    _assert_unchanged(world, before)
+            assert response.status_code == _denied_status(world, channel, "change", target), target
+            _assert_unchanged(world, before)
 
 
 def check_change(world: World, channel: str) -> None:
@@ -461,6 +539,7 @@ def check_change(world: World, channel: str) -> None:
         before = Snapshot.take(world)
         if channel == "ui":
             url = reverse(UI_URLS[world.model]["change"], args=[obj.pk])
+            _check_form_page(world, session.get(url), target, target in allowed)
             response = session.post(url, _ui_change_data(world.model, obj))
         else:
             response = token.patch(
@@ -497,6 +576,8 @@ def check_delete(world: World, channel: str) -> None:
         if channel == "ui":
             name = "activities:document_delete" if world.model == "document" else None
             url = reverse(name or UI_URLS[world.model]["delete"], args=[obj.pk])
+            if world.model != "document":  # a document is deleted by a button, no page
+                _check_form_page(world, session.get(url), target, target in allowed)
             response = session.post(url)
         else:
             url = _api_url(world.model, obj)
@@ -585,6 +666,7 @@ CHECKS = {
     "change": check_change,
     "delete": check_delete,
     "export": check_export,
+    "complete": check_complete,
 }
 
 
@@ -596,6 +678,8 @@ def _cases() -> list[Any]:
         if action == "export" and channel == "api":
             continue  # no CSV export in the API
         cases.append(pytest.param(model, principal, action, channel))
+    for principal, channel in itertools.product(PRINCIPALS, CHANNELS):
+        cases.append(pytest.param("activity", principal, "complete", channel))
     for principal, action, channel in itertools.product(
         PRINCIPALS, ("list", "view", "add", "delete"), CHANNELS
     ):
@@ -624,7 +708,7 @@ def test_activity_pages_do_not_reveal_a_company_or_contacts_the_user_may_not_see
     not that client's name (as the activity and contact lists already do)."""
     from accord.core.testing import user_with_role
 
-    team = TeamFactory()
+    team = cast(Team, TeamFactory())
     manager = user_with_role("sales_manager", team=team)
     colleague = user_with_role("sales_manager")
     secret = make_company(owner=colleague, name="Secret Holding")
