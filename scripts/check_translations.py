@@ -26,9 +26,9 @@ for language in ("ru", "fr", "de"):
         if not all(t.strip() for t in translations):
             problems.append(f"{where} is not translated")
             continue
-        wanted = sorted(PLACEHOLDER.findall(entry.msgid))
+        wanted = sorted(set(PLACEHOLDER.findall(entry.msgid)))
         for text in translations:
-            if sorted(set(PLACEHOLDER.findall(text))) != sorted(set(wanted)):
+            if sorted(set(PLACEHOLDER.findall(text))) != wanted:
                 problems.append(
                     f"{where} has placeholders {PLACEHOLDER.findall(text)}, expected {wanted}"
                 )

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.core.models import OwnedModel, TrackedModel
 from accord.parties.models import Company, Contact
@@ -20,7 +21,7 @@ class Activity(OwnedModel):
         MEETING = "meeting", _("Meeting")
         TASK = "task", _("Task")
         NOTE = "note", _("Note")
-        EMAIL = "email", _("E-mail")
+        EMAIL = "email", pgettext_lazy("activity kind", "E-mail")
 
     class Direction(models.TextChoices):
         NONE = "", _("—")
@@ -69,8 +70,8 @@ class Activity(OwnedModel):
         related_name="meetings",
         verbose_name=_("participants"),
     )
-    email_from = models.CharField(_("from"), max_length=254, blank=True)
-    email_to = models.CharField(_("to"), max_length=1000, blank=True)
+    email_from = models.CharField(pgettext_lazy("e-mail", "from"), max_length=254, blank=True)
+    email_to = models.CharField(pgettext_lazy("e-mail", "to"), max_length=1000, blank=True)
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -140,7 +140,7 @@ def _validate_kind(kind: str, values: dict[str, Any], *, is_new: bool) -> dict[s
         for name, message in (
             ("email_from", _("Enter the sender.")),
             ("email_to", _("Enter the recipients.")),
-            ("subject", _("Enter the subject.")),
+            ("subject", _("Enter a subject.")),
         ):
             if not str(values.get(name) or "").strip():
                 errors[name] = [message]

@@ -76,8 +76,7 @@ def activity_create(request: AuthedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(kind)s saved: %(subject)s")
-                % {"kind": activity.get_kind_display(), "subject": activity.subject},
+                _("Saved: %(subject)s") % {"subject": activity.subject},
             )
             return redirect(_safe_next(request) or _back_to(activity, company, contact))
     return render(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.core.customfields import EXTENSIBLE_MODELS
 from accord.core.models import (
@@ -163,7 +164,7 @@ class CustomFieldEditForm(CapitalisedLabels, forms.Form):
     )
     is_required = forms.BooleanField(label=_("required"), required=False)
     help_text = forms.CharField(label=_("help text"), max_length=200, required=False)
-    position = forms.IntegerField(label=_("position"), min_value=0, required=False)
+    position = forms.IntegerField(label=_("sort order"), min_value=0, required=False)
 
 
 class CustomFieldCreateForm(CustomFieldEditForm):
@@ -182,7 +183,7 @@ class PicklistOptionEditForm(CapitalisedLabels, forms.Form):
     label_ru = forms.CharField(label=_("label (Russian)"), max_length=120, required=False)
     label_fr = forms.CharField(label=_("label (French)"), max_length=120, required=False)
     label_de = forms.CharField(label=_("label (German)"), max_length=120, required=False)
-    position = forms.IntegerField(label=_("position"), min_value=0, required=False)
+    position = forms.IntegerField(label=_("sort order"), min_value=0, required=False)
     is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
 
 
@@ -206,9 +207,13 @@ class AuditFilterForm(CapitalisedLabels, forms.Form):
     object_type = forms.CharField(label=_("object type"), max_length=40, required=False)
     object_id = forms.IntegerField(label=_("object id"), required=False)
     date_from = forms.DateField(
-        label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("date range", "to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     request_id = forms.CharField(label=_("request id"), max_length=36, required=False)

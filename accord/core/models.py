@@ -259,7 +259,7 @@ class PicklistOption(models.Model):
     label_ru = models.CharField(_("label (Russian)"), max_length=120, blank=True)
     label_fr = models.CharField(_("label (French)"), max_length=120, blank=True)
     label_de = models.CharField(_("label (German)"), max_length=120, blank=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -307,7 +307,7 @@ class CustomFieldDefinition(models.Model):
     )
     is_required = models.BooleanField(_("required"), default=False)
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -288,7 +288,7 @@ class ContactForm(PartyForm):
         label=_("Companies"),
         queryset=Company.objects.none(),
         required=False,
-        help_text=_("The first one is the main company."),
+        help_text=_("The first selected company is the contact's main company."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -10,6 +10,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.core import lists
 from accord.core.http import AuthedHttpRequest
@@ -95,7 +96,7 @@ def _country_filter() -> lists.Filter:
 
 
 _SORTS = {
-    "name": (_("Name"), "name"),
+    "name": (pgettext_lazy("company", "Name"), "name"),
     "updated": (_("Updated"), "updated_at"),
     "created": (_("Created"), "created_at"),
 }
@@ -109,7 +110,7 @@ COMPANIES = lists.register(
         columns=[
             lists.Column(
                 "name",
-                _("Name"),
+                pgettext_lazy("company", "Name"),
                 lambda c: c.name,
                 sort="name",
                 link=lambda c: c.get_absolute_url(),
@@ -162,7 +163,13 @@ CONTACTS = lists.register(
         object_type="contact",
         queryset=contacts_with_company_visibility,
         columns=[
-            lists.Column("name", _("Name"), str, sort="name", link=lambda c: c.get_absolute_url()),
+            lists.Column(
+                "name",
+                pgettext_lazy("person", "Name"),
+                str,
+                sort="name",
+                link=lambda c: c.get_absolute_url(),
+            ),
             lists.Column("company", _("Company"), company_name_of),
             lists.Column("position", _("Position"), lambda c: c.position),
             lists.Column("phone", _("Phone"), lambda c: _primary(c, ContactPoint.Kind.PHONE)),
@@ -177,7 +184,7 @@ CONTACTS = lists.register(
                 is_default=False,
             ),
         ],
-        sorts={**_SORTS, "name": (_("Name"), "full_name")},
+        sorts={**_SORTS, "name": (pgettext_lazy("person", "Name"), "full_name")},
         default_sort="name",
         filters=[
             lists.owner_filter(),

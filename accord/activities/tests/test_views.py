@@ -40,7 +40,7 @@ def test_log_a_call_in_two_taps_from_the_card(client):
         "out",
     )
     assert list(call.contacts.all()) == [contact]
-    assert "Call saved: Call: Petrov Ivan" in response.content.decode()
+    assert "Saved: Call: Petrov Ivan" in response.content.decode()
 
 
 def test_duration_in_minutes_is_stored_in_seconds_and_next_is_honoured(client):
