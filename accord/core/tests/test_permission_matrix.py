@@ -409,6 +409,11 @@ def check_list(world: World, channel: str) -> None:
         expected = reach(world.principal_kind, Action.VIEW, world.targets)
         if channel == "ui":
             assert _seen(world, _text(response)) == expected
+            if world.model in ("company", "contact"):
+                # The global search box is a list too, scoped the same way.
+                found = world.session_client().get(reverse("search"), {"q": "zq"})
+                assert found.status_code == 200
+                assert _seen(world, _text(found)) == expected
         else:
             ids = {item["id"] for item in response.json()["items"]}
             assert ids == {world.records[t].pk for t in expected}
