@@ -27,6 +27,7 @@ from accord.activities.selectors import (
 )
 from accord.core.api import PageParams, authed_user, paginate
 from accord.core.models import Team, User
+from accord.core.permissions import ordered_scan
 from accord.parties.models import Contact
 
 router = Router(tags=["activities"])
@@ -246,28 +247,29 @@ def render_document(document: Document) -> dict[str, Any]:
 def activity_list(
     request: HttpRequest, filters: Query[ActivityFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
-    queryset = activities_visible_to(authed_user(request))
-    if filters.kind:
-        queryset = queryset.filter(kind=filters.kind)
-    if filters.company is not None:
-        queryset = queryset.filter(company_id=filters.company)
-    if filters.contact is not None:
-        queryset = queryset.filter(contacts__id=filters.contact)
-    if filters.owner is not None:
-        queryset = queryset.filter(owner_id=filters.owner)
-    if filters.is_done is not None:
-        queryset = queryset.filter(is_done=filters.is_done)
-    if filters.at_after:
-        queryset = queryset.filter(at__gte=filters.at_after)
-    if filters.at_before:
-        queryset = queryset.filter(at__lt=filters.at_before)
-    return paginate(
-        _activity_rows(queryset),
-        order=("-at", "-id"),
-        after=page.after,
-        limit=page.limit,
-        render=render_activity,
-    )
+    with ordered_scan():  # see permissions.ordered_scan
+        queryset = activities_visible_to(authed_user(request))
+        if filters.kind:
+            queryset = queryset.filter(kind=filters.kind)
+        if filters.company is not None:
+            queryset = queryset.filter(company_id=filters.company)
+        if filters.contact is not None:
+            queryset = queryset.filter(contacts__id=filters.contact)
+        if filters.owner is not None:
+            queryset = queryset.filter(owner_id=filters.owner)
+        if filters.is_done is not None:
+            queryset = queryset.filter(is_done=filters.is_done)
+        if filters.at_after:
+            queryset = queryset.filter(at__gte=filters.at_after)
+        if filters.at_before:
+            queryset = queryset.filter(at__lt=filters.at_before)
+        return paginate(
+            _activity_rows(queryset),
+            order=("-at", "-id"),
+            after=page.after,
+            limit=page.limit,
+            render=render_activity,
+        )
 
 
 @router.post("/activities", response={201: ActivityOut}, summary="Log or plan an activity")

@@ -69,7 +69,7 @@ def _company(activity: Activity) -> Any:
 
 
 def _prepare(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    return queryset.select_related("owner", "company")
+    return queryset.select_related("company").prefetch_related("owner")
 
 
 ACTIVITIES = lists.register(

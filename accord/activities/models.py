@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -101,6 +103,16 @@ class Activity(OwnedModel):
 
     def audit_related(self) -> Company | None:
         return self.company
+
+    @property
+    def shown_contacts(self) -> Any:
+        """The contacts to display: narrowed by a selector when some may be invisible."""
+        narrowed = self.__dict__.get("shown_contacts")
+        return self.contacts.all() if narrowed is None else narrowed
+
+    @shown_contacts.setter
+    def shown_contacts(self, value: Any) -> None:
+        self.__dict__["shown_contacts"] = value
 
     @property
     def is_open(self) -> bool:

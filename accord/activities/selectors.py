@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accord.activities.models import Activity, Document
 from accord.core.models import AuditEntry, Notification, User
-from accord.core.permissions import OBJECT_TYPES, Action, restrict
+from accord.core.permissions import OBJECT_TYPES, Action, allows, restrict
 from accord.parties.models import Company, Contact
 
 MY_DAY_LIMIT = 50
@@ -91,6 +91,19 @@ def day_bounds(
     return start, end
 
 
+def _shown_to(user: Any, activities: Any) -> list[Activity]:
+    """A meeting someone invited me to may concern a client I may not see: show the meeting,
+    not the client's or its people's names (checked in memory, no extra query)."""
+    result = list(activities)
+    for activity in result:
+        if activity.company_id and not allows(user, Action.VIEW, activity.company):
+            activity.company = None
+        activity.shown_contacts = [
+            c for c in activity.contacts.all() if allows(user, Action.VIEW, c)
+        ]
+    return result
+
+
 def my_day(user: Any, now: datetime.datetime | None = None) -> dict[str, Any]:
     """Home page data: overdue tasks, today's meetings and tasks, the next 7 days, and unread
     reminders. Each section is one bounded query on the (owner, is_done, at) index."""
@@ -99,24 +112,29 @@ def my_day(user: Any, now: datetime.datetime | None = None) -> dict[str, Any]:
     mine_or_attending = mine | _participant_q(user)
     base = (
         Activity.objects.select_related("company", "owner")
-        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("pk", "full_name")))
+        .prefetch_related(
+            Prefetch(
+                "contacts", queryset=Contact.objects.only("pk", "full_name", "owner_id", "team_id")
+            )
+        )
         .order_by("at", "id")
     )
     tasks = base.filter(mine, kind=Activity.Kind.TASK)
     meetings = base.filter(mine_or_attending, kind=Activity.Kind.MEETING)
     return {
         "start": start,
-        "overdue": list(tasks.filter(is_done=False, at__lt=start)[:MY_DAY_LIMIT]),
-        "meetings": list(meetings.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),
-        "tasks": list(tasks.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),
-        "upcoming": list(
+        "overdue": _shown_to(user, tasks.filter(is_done=False, at__lt=start)[:MY_DAY_LIMIT]),
+        "meetings": _shown_to(user, meetings.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),
+        "tasks": _shown_to(user, tasks.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),
+        "upcoming": _shown_to(
+            user,
             base.filter(
                 mine_or_attending,
                 kind__in=[Activity.Kind.TASK, Activity.Kind.MEETING],
                 is_done=False,
                 at__gte=end,
                 at__lt=end + datetime.timedelta(days=7),
-            )[:MY_DAY_LIMIT]
+            )[:MY_DAY_LIMIT],
         ),
         "reminders": list(
             Notification.objects.filter(user_id=user.pk, read_at__isnull=True).order_by(
@@ -136,6 +154,35 @@ class ChangeRow:
     new: Any
 
 
+@dataclass(frozen=True)
+class TimelineCursor:
+    """Where a timeline page ended: the last item's time, source and id."""
+
+    ACTIVITY: ClassVar[int] = 1
+    CHANGE: ClassVar[int] = 0
+
+    at: datetime.datetime
+    rank: int
+    pk: int
+
+    def isoformat(self) -> str:
+        """The URL form (templates call it as they would on a datetime)."""
+        return f"{self.at.isoformat()}~{self.rank}~{self.pk}"
+
+    @classmethod
+    def parse(cls, raw: str) -> TimelineCursor | None:
+        from django.utils.dateparse import parse_datetime
+
+        parts = raw.replace(" ", "+").split("~")
+        if len(parts) == 1:  # a bare time: everything strictly before it
+            at = parse_datetime(parts[0])
+            return cls(at=at, rank=cls.CHANGE, pk=0) if at is not None else None
+        if len(parts) != 3 or parts[1] not in ("0", "1") or not parts[2].isdigit():
+            return None
+        at = parse_datetime(parts[0])
+        return cls(at=at, rank=int(parts[1]), pk=int(parts[2])) if at is not None else None
+
+
 @dataclass
 class TimelineItem:
     """One line of the client card's timeline: an activity or a recorded change."""
@@ -147,11 +194,23 @@ class TimelineItem:
     changes: list[Any] = field(default_factory=list)
     is_hidden: bool = False
 
+    @property
+    def sort_key(self) -> tuple[datetime.datetime, int, int]:
+        if self.activity is not None:
+            return (self.at, TimelineCursor.ACTIVITY, self.activity.pk)
+        assert self.entry is not None
+        return (self.at, TimelineCursor.CHANGE, self.entry.pk)
+
+    @property
+    def cursor(self) -> TimelineCursor:
+        at, rank, pk = self.sort_key
+        return TimelineCursor(at=at, rank=rank, pk=pk)
+
 
 @dataclass
 class TimelinePage:
     items: list[TimelineItem]
-    next_cursor: datetime.datetime | None
+    next_cursor: TimelineCursor | None
 
 
 def _field_label(object_type: str, name: str) -> str:
@@ -208,10 +267,10 @@ def _merge(
         )
         for e, d in zip(entries, descriptions, strict=True)
     ]
-    items.sort(key=lambda item: item.at, reverse=True)
+    items.sort(key=lambda item: item.sort_key, reverse=True)
     page = items[:limit]
     has_more = len(items) > limit or len(activities) == limit or len(entries) == limit
-    return TimelinePage(items=page, next_cursor=page[-1].at if page and has_more else None)
+    return TimelinePage(items=page, next_cursor=page[-1].cursor if page and has_more else None)
 
 
 def _timeline(
@@ -219,12 +278,20 @@ def _timeline(
     obj: Company | Contact,
     activities: QuerySet[Activity],
     entries: QuerySet[AuditEntry],
-    before: datetime.datetime | None,
+    before: TimelineCursor | None,
     limit: int,
 ) -> TimelinePage:
     if before is not None:
-        activities = activities.filter(at__lt=before)
-        entries = entries.filter(timestamp__lt=before)
+        # Order is (time, activities before changes, id), all descending: rows sharing the
+        # cursor's timestamp are split exactly, so nothing is skipped or shown twice.
+        if before.rank == TimelineCursor.ACTIVITY:
+            activities = activities.filter(Q(at__lt=before.at) | Q(at=before.at, id__lt=before.pk))
+            entries = entries.filter(timestamp__lte=before.at)
+        else:
+            activities = activities.filter(at__lt=before.at)
+            entries = entries.filter(
+                Q(timestamp__lt=before.at) | Q(timestamp=before.at, id__lt=before.pk)
+            )
     activity_rows = list(
         activities.select_related("owner")
         .prefetch_related(Prefetch("contacts", queryset=Contact.objects.only("pk", "full_name")))
@@ -243,7 +310,7 @@ def timeline_for_company(
     user: User,
     company: Company,
     *,
-    before: datetime.datetime | None = None,
+    before: TimelineCursor | None = None,
     limit: int = TIMELINE_LIMIT,
 ) -> TimelinePage:
     """The client card's single stream (S2), newest first: the company's activities the user
@@ -262,7 +329,7 @@ def timeline_for_contact(
     user: User,
     contact: Contact,
     *,
-    before: datetime.datetime | None = None,
+    before: TimelineCursor | None = None,
     limit: int = TIMELINE_LIMIT,
 ) -> TimelinePage:
     """A person's stream: activities they are linked to, and changes to their own record."""

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -230,7 +229,7 @@ def _cursor(request: AuthedHttpRequest) -> Any:
     raw = request.GET.get("before", "")
     if not raw:
         return None
-    value = parse_datetime(raw.replace(" ", "+"))
+    value = selectors.TimelineCursor.parse(raw)
     if value is None:
         raise Http404
     return value

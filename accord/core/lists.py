@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.core import customfields
 from accord.core.models import SavedView, Team
+from accord.core.permissions import ordered_scan
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -316,6 +317,11 @@ class ListState:
 
     # pagination
     def page(self) -> Page:
+        # Rows come in index order and stop at a page: see permissions.ordered_scan.
+        with ordered_scan():
+            return self._page()
+
+    def _page(self) -> Page:
         model = self.definition.queryset(self.user, self.action).model
         after = self.params.get("after", "")
         before = self.params.get("before", "")
@@ -440,8 +446,14 @@ def list_context(definition: ListDefinition, user: Any, params: QueryDict) -> di
     state = ListState(definition=definition, user=user, params=params)
     page = state.page()
     count, is_capped = state.capped_count()
-    filter_fields = [state.form[name] for name in state.form.fields if name not in ("q", "sort")]
     query = state.base_params()
+    # The filter selects (owners, teams, tags, picklists) cost queries and most of the
+    # rendering time; they are rendered when a filter is in use, else fetched when opened.
+    filters_open = (
+        bool(state.form.errors)
+        or any(params.get(name) for name in state.form.fields if name not in ("q", "sort"))
+        or params.get("filters") == "1"
+    )
     return {
         "definition": definition,
         "state": state,
@@ -452,7 +464,9 @@ def list_context(definition: ListDefinition, user: Any, params: QueryDict) -> di
         "count_is_capped": is_capped,
         "count_cap": COUNT_CAP,
         "form": state.form,
-        "filter_fields": filter_fields,
+        "filters_open": filters_open,
+        "filter_fields": filter_fields_of(state) if filters_open else [],
+        "filters_url": reverse(definition.url_name) + "?" + urlencode({"part": "filters"}),
         "all_columns": definition.columns,
         "column_keys": state.column_keys,
         "query": query,
@@ -483,8 +497,17 @@ def export_rows(definition: ListDefinition, user: Any, params: QueryDict) -> Ite
         yield [safe_cell(v) for v in values]
 
 
+def filter_fields_of(state: ListState) -> list[Any]:
+    return [state.form[name] for name in state.form.fields if name not in ("q", "sort")]
+
+
 def render_list(request: Any, definition: ListDefinition) -> HttpResponse:
     """The list page (thin view body shared by every list)."""
+    if request.GET.get("part") == "filters":
+        state = ListState(definition=definition, user=request.user, params=QueryDict())
+        return render(
+            request, "core/_list_filter_fields.html", {"filter_fields": filter_fields_of(state)}
+        )
     return render(request, "core/list.html", list_context(definition, request.user, request.GET))
 
 

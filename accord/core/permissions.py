@@ -8,13 +8,16 @@ owner and team (``owner_paths`` / ``team_paths``), so one function restricts eve
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import F, Q
+from django.db.models.lookups import Exact, In
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -112,6 +115,32 @@ def team_ids(user: Any) -> list[int]:
     return cached
 
 
+_ordered_scan: ContextVar[bool] = ContextVar("accord_ordered_scan", default=False)
+
+
+@contextlib.contextmanager
+def ordered_scan() -> Iterator[None]:
+    """Inside this block, scope filters built for SQLite can't drive an index.
+
+    A page of a list is "the first 50 rows in name order that I may see". Left to itself,
+    SQLite answers ``owner = ? OR team IN (…)`` with the owner and team indexes and then sorts
+    every visible row (30 ms for 10,000 rows); with the scope made non-indexable it walks the
+    (name, id) index and stops after 50 matches (1 ms). Counts must NOT use this: for them the
+    owner/team indexes are right. PostgreSQL's planner weighs both plans itself.
+    """
+    token = _ordered_scan.set(True)
+    try:
+        yield
+    finally:
+        _ordered_scan.reset(token)
+
+
+def _column(path: str) -> Any:
+    if _ordered_scan.get() and connection.vendor == "sqlite":
+        return F(path) + 0  # "+ 0" keeps SQLite from choosing this column's index
+    return F(path)
+
+
 def scope_q(user: Any, object_type: ObjectType, scope: Scope) -> Q | None:
     """The filter for a scope; None means "everything"."""
     if scope == Scope.ALL:
@@ -120,12 +149,12 @@ def scope_q(user: Any, object_type: ObjectType, scope: Scope) -> Q | None:
         return Q(pk__in=[])
     q = Q()
     for path in object_type.owner_paths:
-        q |= Q(**{f"{path}_id": user.pk} if "__" not in path else {path: user.pk})
+        q |= Q(Exact(_column(f"{path}_id" if "__" not in path else path), user.pk))
     if scope == Scope.TEAM:
         teams = team_ids(user)
         if teams:
             for path in object_type.team_paths:
-                q |= Q(**{f"{path}__in": teams})
+                q |= Q(In(_column(f"{path}_id" if "__" not in path else path), teams))
     return q
 
 

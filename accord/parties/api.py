@@ -18,7 +18,7 @@ from ninja import Query, Router, Schema, Status
 from accord.core import customfields
 from accord.core.api import PageParams, authed_user, paginate
 from accord.core.models import Picklist, PicklistOption, Team, User
-from accord.core.permissions import Action, Scope, user_scope
+from accord.core.permissions import Action, Scope, ordered_scan, user_scope
 from accord.parties import normalize, services
 from accord.parties.duplicates import Duplicate, find_company_duplicates, find_contact_duplicates
 from accord.parties.models import Company, Contact, ContactPoint, Employment
@@ -462,31 +462,32 @@ def _duplicates(found: list[Duplicate]) -> list[dict[str, Any]]:
 def company_list(
     request: HttpRequest, filters: Query[CompanyFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
-    queryset = companies_visible_to(authed_user(request))
-    if filters.q:
-        queryset = text_match(queryset, filters.q)
-    if filters.owner is not None:
-        queryset = queryset.filter(owner_id=filters.owner)
-    if filters.team is not None:
-        queryset = queryset.filter(team_id=filters.team)
-    for name in PICKLIST_FIELDS:
-        code = getattr(filters, name)
-        if code:
-            queryset = queryset.filter(**{f"{name}__code": code})
-    if filters.country:
-        queryset = queryset.filter(country=filters.country.upper())
-    if filters.tag:
-        queryset = queryset.filter(tags__name=filters.tag)
-    if filters.updated_after:
-        queryset = queryset.filter(updated_at__gt=filters.updated_after)
-    queryset = _custom_filter(queryset, "company", request)
-    return paginate(
-        _company_rows(queryset),
-        order=("name", "id"),
-        after=page.after,
-        limit=page.limit,
-        render=render_company,
-    )
+    with ordered_scan():  # see permissions.ordered_scan
+        queryset = companies_visible_to(authed_user(request))
+        if filters.q:
+            queryset = text_match(queryset, filters.q)
+        if filters.owner is not None:
+            queryset = queryset.filter(owner_id=filters.owner)
+        if filters.team is not None:
+            queryset = queryset.filter(team_id=filters.team)
+        for name in PICKLIST_FIELDS:
+            code = getattr(filters, name)
+            if code:
+                queryset = queryset.filter(**{f"{name}__code": code})
+        if filters.country:
+            queryset = queryset.filter(country=filters.country.upper())
+        if filters.tag:
+            queryset = queryset.filter(tags__name=filters.tag)
+        if filters.updated_after:
+            queryset = queryset.filter(updated_at__gt=filters.updated_after)
+        queryset = _custom_filter(queryset, "company", request)
+        return paginate(
+            _company_rows(queryset),
+            order=("name", "id"),
+            after=page.after,
+            limit=page.limit,
+            render=render_company,
+        )
 
 
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company")
@@ -585,27 +586,28 @@ def company_contacts(
 def contact_list(
     request: HttpRequest, filters: Query[ContactFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
-    queryset = contacts_visible_to(authed_user(request))
-    if filters.q:
-        queryset = text_match(queryset, filters.q)
-    if filters.owner is not None:
-        queryset = queryset.filter(owner_id=filters.owner)
-    if filters.team is not None:
-        queryset = queryset.filter(team_id=filters.team)
-    if filters.company is not None:
-        queryset = queryset.filter(employments__company_id=filters.company)
-    if filters.tag:
-        queryset = queryset.filter(tags__name=filters.tag)
-    if filters.updated_after:
-        queryset = queryset.filter(updated_at__gt=filters.updated_after)
-    queryset = _custom_filter(queryset, "contact", request)
-    return paginate(
-        _contact_rows(queryset),
-        order=("full_name", "id"),
-        after=page.after,
-        limit=page.limit,
-        render=render_contact,
-    )
+    with ordered_scan():  # see permissions.ordered_scan
+        queryset = contacts_visible_to(authed_user(request))
+        if filters.q:
+            queryset = text_match(queryset, filters.q)
+        if filters.owner is not None:
+            queryset = queryset.filter(owner_id=filters.owner)
+        if filters.team is not None:
+            queryset = queryset.filter(team_id=filters.team)
+        if filters.company is not None:
+            queryset = queryset.filter(employments__company_id=filters.company)
+        if filters.tag:
+            queryset = queryset.filter(tags__name=filters.tag)
+        if filters.updated_after:
+            queryset = queryset.filter(updated_at__gt=filters.updated_after)
+        queryset = _custom_filter(queryset, "contact", request)
+        return paginate(
+            _contact_rows(queryset),
+            order=("full_name", "id"),
+            after=page.after,
+            limit=page.limit,
+            render=render_contact,
+        )
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")

@@ -56,13 +56,17 @@ def _city(company: Company) -> str:
 
 
 def _prepare_companies(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    return queryset.select_related("owner", "industry", "region", "company_type").prefetch_related(
-        _primary_points(), Prefetch("addresses", queryset=Address.objects.only("company", "city"))
+    # The owner is prefetched, not joined: an INNER JOIN lets SQLite start from the user table
+    # and sort every company instead of walking the name index.
+    return queryset.select_related("industry", "region", "company_type").prefetch_related(
+        "owner",
+        _primary_points(),
+        Prefetch("addresses", queryset=Address.objects.only("company", "city")),
     )
 
 
 def _prepare_contacts(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    return queryset.select_related("owner", "primary_company").prefetch_related(_primary_points())
+    return queryset.select_related("primary_company").prefetch_related("owner", _primary_points())
 
 
 def contacts_with_company_visibility(user: Any, action: str) -> QuerySet[Contact]:

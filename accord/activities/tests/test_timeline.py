@@ -76,7 +76,7 @@ def test_timeline_merges_activities_and_changes_newest_first_with_paging(card):
         ("change", "change"),
         ("note", card["note"].pk),
     ]
-    assert first.next_cursor == card["note"].at
+    assert (first.next_cursor.at, first.next_cursor.pk) == (card["note"].at, card["note"].pk)
     assert first.items[1].changes[0].label == "name"
     assert (first.items[1].changes[0].old, first.items[1].changes[0].new) == (
         "Uralgiprotrans",
@@ -156,3 +156,25 @@ def test_timeline_of_an_invisible_company_is_404(client, card):
     response = client.get(reverse("activities:company_timeline", args=[card["company"].pk]))
 
     assert response.status_code == 404
+
+
+def test_items_sharing_a_timestamp_across_a_page_boundary_are_all_shown_once(card):
+    from accord.activities.models import Activity
+
+    manager, company = card["manager"], card["company"]
+    same_time = card["call"].at + datetime.timedelta(days=1)
+    for index in range(5):
+        make_activity(
+            owner=manager, company=company, kind="note", subject=f"Same {index}", at=same_time
+        )
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = timeline_for_company(manager, company, before=cursor, limit=2)
+        seen += [item.activity.pk for item in page.items if item.activity]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    expected = list(Activity.objects.filter(company=company).values_list("pk", flat=True))
+    assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))

@@ -218,10 +218,39 @@ def test_home_page_shows_my_day_with_a_fixed_number_of_queries(client):
     # session, user, overdue (+ contacts), today's meetings, today's tasks, next 7 days
     # (+ contacts), reminders, unread count, administrator menu check. Empty sections skip
     # their contacts prefetch.
-    with assert_num_queries(11):
+    # + the user's teams, to hide clients they may not see.
+    with assert_num_queries(12):
         response = client.get(reverse("home"))
 
     html = response.content.decode()
     assert "Overdue thing" in html and 'class="pill overdue"' in html
     assert "Meeting 2" in html and "Mosinzhproekt" in html
     assert "Log a call" in html and "New task" in html
+
+
+def test_my_day_does_not_name_a_client_the_user_may_not_see(client):
+    from django.utils import timezone
+
+    from accord.activities import services as activity_services
+
+    host = user_with_role("sales_manager")
+    guest = user_with_role("sales_manager")
+    secret = make_company(owner=host, name="Secret Client Ltd")
+    person = make_contact(owner=host, company=secret, last_name="Hiddenname")
+    activity_services.activity_create(
+        actor=host,
+        kind="meeting",
+        fields={
+            "subject": "Design review",
+            "company": secret,
+            "at": timezone.now() + timezone.timedelta(hours=1),
+        },
+        contacts=[person],
+        participants=[guest],
+    )
+    client.force_login(guest)
+
+    page = client.get("/").content.decode()
+
+    assert "Design review" in page
+    assert "Secret Client Ltd" not in page and "Hiddenname" not in page

@@ -141,7 +141,7 @@ def test_company_list_query_count_does_not_grow_with_rows(client, rows):
         lambda: make_company(owner=boss, phones=["+7 351 123-45-67"]),
     )
 
-    with assert_num_queries(17):
+    with assert_num_queries(12):
         response = client.get(url)
 
     assert len(response.context["rows"]) == rows
@@ -161,7 +161,7 @@ def test_contact_list_query_count_does_not_grow_with_rows(client, rows):
         ),
     )
 
-    with assert_num_queries(13):
+    with assert_num_queries(11):
         response = client.get(url)
 
     assert len(response.context["rows"]) == rows
@@ -225,3 +225,17 @@ def test_shared_contact_does_not_reveal_a_company_the_user_may_not_see(client):
     assert "Secret Holding" not in response.content.decode()
     assert [hit.secondary for hit in search.context["results"].contacts] == ["CFO"]
     assert "Secret Holding" not in search.content.decode()
+
+
+def test_filter_selects_load_when_opened_and_render_at_once_when_in_use(client):
+    boss = user_with_role("head_of_sales")
+    client.force_login(boss)
+    url = reverse("parties:company_list")
+
+    closed = client.get(url).content.decode()
+    part = client.get(url, {"part": "filters"}).content.decode()
+    in_use = client.get(url, {"owner": boss.pk}).content.decode()
+
+    assert 'name="owner"' not in closed and 'hx-trigger="toggle once"' in closed
+    assert 'name="owner"' in part and "<html" not in part
+    assert 'name="owner"' in in_use and "list-more-filters\" open" in in_use
