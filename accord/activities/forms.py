@@ -107,7 +107,9 @@ class ActivityForm(forms.Form):
             self.fields["body"].label = _("Note")
             self.fields["body"].widget.attrs["rows"] = 5
         if kind in (Activity.Kind.CALL,):
-            self.fields["subject"].help_text = _("Optional: we fill in the contact's name.")
+            self.fields["subject"].help_text = _(
+                "Leave it empty and Accord names the call after the contact."
+            )
 
     def service_fields(self) -> dict[str, Any]:
         """The cleaned data in the service's vocabulary (minutes become seconds)."""

@@ -7,11 +7,14 @@ a permission-scoped selector: this module does not decide whether the record its
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -147,9 +150,29 @@ def _reference_kind(model_field: models.Field[Any, Any] | None) -> str | None:
     return None
 
 
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?)?$")
+
+
+def _moment(value: str) -> str | None:
+    """Dates and times are stored as ISO text; show them as the reader's locale writes them."""
+    if not _ISO_MOMENT.match(value):
+        return None
+    if "T" not in value:
+        parsed_date = parse_date(value)
+        return formats.date_format(parsed_date, "SHORT_DATE_FORMAT") if parsed_date else None
+    moment = parse_datetime(value)
+    if moment is None:
+        return None
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
 def _text(value: Any, names: dict[int, str] | None = None) -> str:
     if value in (None, "", [], {}):
         return "—"
+    if isinstance(value, str) and (moment := _moment(value)) is not None:
+        return moment
     if names is not None and isinstance(value, int):
         return names.get(value, f"#{value}")
     if isinstance(value, bool):

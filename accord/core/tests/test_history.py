@@ -77,3 +77,14 @@ def test_a_related_record_the_viewer_may_not_see_shows_without_details():
 
     hidden = [i for i in items if i.entry.object_type == "contact"]
     assert [(i.entry.object_id, i.is_hidden, i.rows) for i in hidden] == [(contact.pk, True, [])]
+
+
+def test_dates_and_times_in_changes_are_shown_in_the_readers_format():
+    from django.utils import timezone, translation
+
+    from accord.core.history import _text
+
+    with translation.override("de"), timezone.override("Europe/Berlin"):
+        assert _text("2026-11-23T17:10:18.344759+00:00") == "23.11.2026 18:10"
+        assert _text("2026-11-23") == "23.11.2026"
+    assert _text("INN 7707083893") == "INN 7707083893"
