@@ -123,6 +123,7 @@ def my_day(user: Any, now: datetime.datetime | None = None) -> dict[str, Any]:
     meetings = base.filter(mine_or_attending, kind=Activity.Kind.MEETING)
     return {
         "start": start,
+        "limit": MY_DAY_LIMIT,
         "overdue": _shown_to(user, tasks.filter(is_done=False, at__lt=start)[:MY_DAY_LIMIT]),
         "meetings": _shown_to(user, meetings.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),
         "tasks": _shown_to(user, tasks.filter(at__gte=start, at__lt=end)[:MY_DAY_LIMIT]),

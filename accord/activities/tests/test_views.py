@@ -254,3 +254,20 @@ def test_my_day_does_not_name_a_client_the_user_may_not_see(client):
 
     assert "Design review" in page
     assert "Secret Client Ltd" not in page and "Hiddenname" not in page
+
+
+def test_my_day_shows_ten_overdue_tasks_and_a_link_to_the_rest(client):
+    manager = user_with_role("sales_manager")
+    for index in range(12):
+        make_activity(
+            owner=manager,
+            kind="task",
+            subject=f"Late {index:02d}",
+            at=timezone.now() - datetime.timedelta(days=20 - index),
+        )
+    client.force_login(manager)
+
+    page = client.get(reverse("home")).content.decode()
+
+    assert page.count("Late ") == 10 and "Late 00" in page and "Late 11" not in page
+    assert f"status=open&amp;owner={manager.pk}" in page
