@@ -198,4 +198,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ACCORD_LOG_LEVEL", "WARNING")},
+    # The job worker attaches its own handler to "huey"; don't print every line twice.
+    "loggers": {"huey": {"handlers": [], "propagate": False}},
 }
