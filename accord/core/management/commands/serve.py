@@ -11,6 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Serve Accord with gunicorn and run a background-job worker beside it."
 
@@ -50,6 +54,9 @@ class Command(BaseCommand):
             ],
             env={**os.environ},
         )
+        # A SIGTERM to this command (service manager, terminal closed) must stop both
+        # children, not leave the worker running on its own.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             server.wait()
         except KeyboardInterrupt:
