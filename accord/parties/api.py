@@ -62,6 +62,15 @@ class PointOut(Schema):
     label: str
 
 
+class AddressSchema(Schema):
+    kind: str = "office"
+    street: str
+    postcode: str = ""
+    city: str = ""
+    region_name: str = ""
+    country: str = ""
+
+
 class CompanyOut(Schema):
     id: int
     name: str
@@ -90,6 +99,7 @@ class CompanyOut(Schema):
     tags: list[str]
     phones: list[PhoneOut]
     emails: list[PointOut]
+    addresses: list[AddressSchema]
     custom: dict[str, Any]
     version: int
     created_at: datetime.datetime
@@ -123,6 +133,7 @@ class CompanyIn(Schema):
     tags: list[str] = []
     phones: list[str | PointIn] = []
     emails: list[str | PointIn] = []
+    addresses: list[AddressSchema] = []
     custom: dict[str, Any] = {}
 
 
@@ -151,6 +162,7 @@ class CompanyPatch(Schema):
     tags: list[str] | None = None
     phones: list[str | PointIn] | None = None
     emails: list[str | PointIn] | None = None
+    addresses: list[AddressSchema] | None = None
     custom: dict[str, Any] | None = None
 
 
@@ -394,6 +406,13 @@ def render_company(company: Company) -> dict[str, Any]:
         tags=sorted(t.name for t in company.tags.all()),
         phones=points["phones"],
         emails=points["emails"],
+        addresses=[
+            {
+                k: getattr(a, k)
+                for k in ("kind", "street", "postcode", "city", "region_name", "country")
+            }
+            for a in company.addresses.all()
+        ],
     )
     return data
 
@@ -431,7 +450,9 @@ def render_contact(contact: Contact) -> dict[str, Any]:
 
 
 def _company_rows(queryset: QuerySet[Company]) -> QuerySet[Company]:
-    return queryset.select_related(*PICKLIST_FIELDS).prefetch_related("contact_points", "tags")
+    return queryset.select_related(*PICKLIST_FIELDS).prefetch_related(
+        "contact_points", "tags", "addresses"
+    )
 
 
 def _contact_rows(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
@@ -493,7 +514,7 @@ def company_list(
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company")
 def company_create(request: HttpRequest, payload: CompanyIn) -> Status[dict[str, Any]]:
     user = authed_user(request)
-    data = payload.model_dump(exclude={"tags", "phones", "emails", "custom"})
+    data = payload.model_dump(exclude={"tags", "phones", "emails", "custom", "addresses"})
     company = services.company_create(
         actor=user,
         fields=_resolve_refs(data),
@@ -501,6 +522,7 @@ def company_create(request: HttpRequest, payload: CompanyIn) -> Status[dict[str,
         emails=_points(payload.emails) or [],
         tags=payload.tags,
         custom=payload.custom,
+        addresses=[a.model_dump() for a in payload.addresses],
     )
     return Status(201, render_company(_company_rows(Company.objects.filter(pk=company.pk)).get()))
 
@@ -537,7 +559,9 @@ def company_update(request: HttpRequest, company_id: int, payload: CompanyPatch)
     company = get_company_for(user, company_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
-    lists = {k: data.pop(k) for k in ("tags", "phones", "emails", "custom") if k in data}
+    lists = {
+        k: data.pop(k) for k in ("tags", "phones", "emails", "custom", "addresses") if k in data
+    }
     company = services.company_update(
         actor=user,
         company=company,
@@ -547,6 +571,7 @@ def company_update(request: HttpRequest, company_id: int, payload: CompanyPatch)
         emails=_points(payload.emails) if "emails" in lists else None,
         tags=lists.get("tags"),
         custom=lists.get("custom"),
+        addresses=lists.get("addresses"),
     )
     return render_company(_company_rows(Company.objects.filter(pk=company.pk)).get())
 

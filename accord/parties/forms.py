@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accord.core import customfields
 from accord.core.models import Team, User
 from accord.core.permissions import Action, allows
-from accord.parties.models import Company, Contact, ContactPoint
+from accord.parties.models import Address, Company, Contact, ContactPoint
 from accord.parties.selectors import companies_visible_to
 
 # A select of every visible company would not scale; the list shows the chosen ones plus the
@@ -194,6 +194,8 @@ class PartyForm(forms.Form):
                     self.add_error(None, message)
 
     def field_for_error(self, key: str) -> str | None:
+        if key == "addresses" and "address_street" in self.fields:
+            return "address_street"
         if key.startswith("custom."):
             return "cf_" + key.removeprefix("custom.")
         if key.endswith("_id"):
@@ -232,6 +234,78 @@ class CompanyForm(PartyForm):
     }
     duplicate_fields = ("name", "inn", "siren", "vat_number", "phones", "emails")
     duplicates_url = reverse_lazy("parties:company_duplicates")
+
+    # The main postal address; further addresses (from the API or imports) are kept as they are.
+    address_kind = forms.ChoiceField(
+        label=_("Address type"),
+        choices=Address.Kind.choices,
+        initial=Address.Kind.OFFICE,
+        required=False,
+    )
+    address_street = forms.CharField(label=_("Street and number"), max_length=255, required=False)
+    address_postcode = forms.CharField(label=_("Postcode"), max_length=20, required=False)
+    address_city = forms.CharField(label=_("City"), max_length=120, required=False)
+    address_region = forms.CharField(label=_("Region / state"), max_length=120, required=False)
+    address_country = forms.CharField(
+        label=_("Address country"),
+        max_length=2,
+        required=False,
+        help_text=_("Two-letter ISO code, e.g. RU, FR, DE."),
+    )
+    address_fields: ClassVar[list[str]] = [
+        "address_kind",
+        "address_street",
+        "address_postcode",
+        "address_city",
+        "address_region",
+        "address_country",
+    ]
+
+    @property
+    def more_bound_fields(self) -> list[forms.BoundField]:
+        return [*self._bound(self.address_fields), *super().more_bound_fields]
+
+    def initial_from(self, instance: Any) -> dict[str, Any]:
+        values = super().initial_from(instance)
+        addresses = list(instance.addresses.all())
+        if addresses:
+            first = addresses[0]
+            values.update(
+                address_kind=first.kind,
+                address_street=first.street,
+                address_postcode=first.postcode,
+                address_city=first.city,
+                address_region=first.region_name,
+                address_country=first.country,
+            )
+        return values
+
+    def service_lists(self) -> dict[str, Any]:
+        values = super().service_lists()
+        data = self.cleaned_data
+        main = {
+            "kind": data.get("address_kind") or Address.Kind.OFFICE,
+            "street": data.get("address_street", ""),
+            "postcode": data.get("address_postcode", ""),
+            "city": data.get("address_city", ""),
+            "region_name": data.get("address_region", ""),
+            "country": data.get("address_country", ""),
+        }
+        others = []
+        if self.instance is not None:
+            others = [
+                {
+                    "kind": a.kind,
+                    "street": a.street,
+                    "postcode": a.postcode,
+                    "city": a.city,
+                    "region_name": a.region_name,
+                    "country": a.country,
+                }
+                for a in list(self.instance.addresses.all())[1:]
+            ]
+        values["addresses"] = [main, *others]
+        return values
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

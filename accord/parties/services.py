@@ -116,6 +116,71 @@ def clean_contact_points(
     return cleaned
 
 
+ADDRESS_KEYS = ("kind", "street", "city", "postcode", "region_name", "country")
+
+
+def clean_addresses(addresses: Iterable[dict[str, Any]] | None) -> list[dict[str, str]]:
+    """Validate postal addresses; errors are keyed "addresses" with the row number."""
+    from accord.parties.models import Address
+
+    cleaned: list[dict[str, str]] = []
+    errors: list[str] = []
+    kinds = set(Address.Kind.values)
+    for index, raw in enumerate(addresses or (), start=1):
+        row = {key: str(raw.get(key) or "").strip() for key in ADDRESS_KEYS}
+        unknown = set(raw) - set(ADDRESS_KEYS)
+        if unknown:
+            errors.append(
+                _("Address %(number)s: unknown field %(name)s.")
+                % {"number": index, "name": ", ".join(sorted(unknown))}
+            )
+            continue
+        if not any(row[key] for key in ("street", "city", "postcode")):
+            continue  # an empty row in a form is no address
+        row["kind"] = row["kind"] or Address.Kind.OFFICE
+        row["country"] = row["country"].upper()
+        if row["kind"] not in kinds:
+            errors.append(
+                _("Address %(number)s: unknown kind “%(kind)s”.")
+                % {"number": index, "kind": row["kind"]}
+            )
+        if not row["street"]:
+            errors.append(_("Address %(number)s: enter the street and number.") % {"number": index})
+        if row["country"] and len(row["country"]) != 2:
+            errors.append(
+                _("Address %(number)s: the country is a two-letter code such as RU, FR or DE.")
+                % {"number": index}
+            )
+        limits = {"street": 255, "city": 120, "postcode": 20, "region_name": 120}
+        for key, limit in limits.items():
+            if len(row[key]) > limit:
+                errors.append(
+                    _("Address %(number)s: %(field)s is longer than %(limit)s characters.")
+                    % {"number": index, "field": key, "limit": limit}
+                )
+        cleaned.append(row)
+    if errors:
+        raise ValidationError({"addresses": errors})
+    return cleaned
+
+
+def _addresses_snapshot(company: Company) -> list[str]:
+    return [str(a) for a in company.addresses.order_by("id")]
+
+
+def _address_lines(rows: list[dict[str, str]]) -> list[str]:
+    from accord.parties.models import Address
+
+    return [str(Address(**row)) for row in rows]
+
+
+def _replace_addresses(company: Company, rows: list[dict[str, str]]) -> None:
+    from accord.parties.models import Address
+
+    company.addresses.all().delete()
+    Address.objects.bulk_create([Address(company=company, **row) for row in rows])
+
+
 def _clean_tax_ids(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     result = dict(fields)
@@ -249,12 +314,14 @@ def company_create(
     emails: Sequence[Any] = (),
     tags: Sequence[str] = (),
     custom: dict[str, Any] | None = None,
+    addresses: Sequence[dict[str, Any]] = (),
 ) -> Company:
     """Create a company; the actor owns it unless another owner is given (needs reassign)."""
     _reject_unknown(fields, COMPANY_FIELDS)
     errors: dict[str, list[str]] = {}
     fields = _collect(errors, lambda: _clean_tax_ids(fields)) or fields
     points = _collect(errors, lambda: clean_contact_points(phones=phones, emails=emails)) or []
+    address_rows = _collect(errors, lambda: clean_addresses(addresses)) or []
     custom_values = _collect(errors, lambda: customfields.clean_values("company", custom)) or {}
     if errors:
         raise ValidationError(errors)
@@ -263,9 +330,16 @@ def company_create(
         require(actor, Action.REASSIGN, company)
     tag_names = _tag_names(tags)
     record_create(
-        obj=company, actor=actor, extra_values={**_points_as_lists(points), "tags": tag_names}
+        obj=company,
+        actor=actor,
+        extra_values={
+            **_points_as_lists(points),
+            "tags": tag_names,
+            "addresses": _address_lines(address_rows),
+        },
     )
     _replace_points(company, points)
+    _replace_addresses(company, address_rows)
     _set_tags(company, tag_names)
     refresh_company_search(company)
     return company
@@ -282,8 +356,9 @@ def company_update(
     emails: Sequence[Any] | None = None,
     tags: Sequence[str] | None = None,
     custom: dict[str, Any] | None = None,
+    addresses: Sequence[dict[str, Any]] | None = None,
 ) -> Company:
-    """Change a company. ``None`` for phones/emails/tags/custom means "leave as is"; a stale
+    """Change a company. ``None`` for phones/emails/tags/custom/addresses means "leave as is"; a stale
     ``expected_version`` raises ConflictError instead of overwriting someone else's edit."""
     _reject_unknown(fields, COMPANY_FIELDS)
     require(actor, Action.CHANGE, company)
@@ -304,17 +379,23 @@ def company_update(
         fields["custom"] = (
             _collect(errors, lambda: customfields.clean_values("company", custom)) or {}
         )
+    address_rows = None
+    if addresses is not None:
+        address_rows = _collect(errors, lambda: clean_addresses(addresses))
     if errors:
         raise ValidationError(errors)
     before: dict[str, Any] = {
         **current,
         "tags": sorted(company.tags.values_list("name", flat=True)),
+        "addresses": _addresses_snapshot(company),
     }
     after: dict[str, Any] = dict(before)
     if points is not None:
         after.update(_points_as_lists(points))
     if tags is not None:
         after["tags"] = _tag_names(tags)
+    if address_rows is not None:
+        after["addresses"] = _address_lines(address_rows)
     company, _changes = record_update(
         obj=company,
         data=fields,
@@ -326,6 +407,8 @@ def company_update(
         _replace_points(company, points)
     if tags is not None:
         _set_tags(company, after["tags"])
+    if address_rows is not None and after["addresses"] != before["addresses"]:
+        _replace_addresses(company, address_rows)
     refresh_company_search(company)
     return company
 

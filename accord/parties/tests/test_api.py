@@ -323,7 +323,7 @@ def test_company_list_query_count_does_not_grow_with_rows(rows):
     client.get("/api/me")  # marks the token as used: later calls do not write
 
     # token, grants, team ids, companies, phones/e-mails, tags
-    with assert_num_queries(6):
+    with assert_num_queries(7):
         response = client.get("/api/companies?limit=50")
 
     assert len(response.json()["items"]) == rows
@@ -447,3 +447,36 @@ def test_openapi_contains_the_custom_field_defined_here():
         assert components[name]["properties"]["custom"] == {
             "$ref": "#/components/schemas/CompanyCustomFields"
         }
+
+
+def test_company_addresses_through_the_api(client):
+    from accord.core.testing import user_with_role as _role
+
+    manager = _role("sales_manager")
+    client.force_login(manager)
+    created = client.post(
+        "/api/companies",
+        {
+            "name": "Addr Co",
+            "addresses": [{"kind": "postal", "street": "Box 12", "city": "Lyon", "country": "FR"}],
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["addresses"] == [
+        {
+            "kind": "postal",
+            "street": "Box 12",
+            "postcode": "",
+            "city": "Lyon",
+            "region_name": "",
+            "country": "FR",
+        }
+    ]
+    bad = client.patch(
+        f"/api/companies/{created.json()['id']}",
+        {"version": 1, "addresses": [{"kind": "moon", "street": "x"}]},
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["field"] == "addresses"

@@ -119,3 +119,47 @@ def test_reassign_moves_companies_and_their_contacts_with_audit():
     assert (result.companies, result.contacts) == (1, 1)
     assert company.owner == successor and contact.owner == successor
     assert AuditEntry.objects.filter(action="reassign").count() == 2
+
+
+def test_addresses_are_validated_stored_and_audited():
+    manager = user_with_role("sales_manager")
+    company = services.company_create(
+        actor=manager,
+        fields={"name": "Uralproekt"},
+        addresses=[
+            {
+                "kind": "legal",
+                "street": "ul. Lenina 5",
+                "city": "Chelyabinsk",
+                "postcode": "454000",
+                "country": "ru",
+            }
+        ],
+    )
+    assert [(a.kind, a.city, a.country) for a in company.addresses.all()] == [
+        ("legal", "Chelyabinsk", "RU")
+    ]
+
+    with pytest.raises(ValidationError) as info:
+        services.company_update(
+            actor=manager,
+            company=company,
+            fields={},
+            addresses=[{"city": "Paris", "country": "FRA"}],
+        )
+    assert list(info.value.message_dict) == ["addresses"]
+    assert "street" in info.value.message_dict["addresses"][0]
+    assert company.addresses.get().city == "Chelyabinsk"
+
+    services.company_update(
+        actor=manager,
+        company=company,
+        fields={},
+        addresses=[{"street": "1 rue de Rivoli", "city": "Paris", "country": "FR"}],
+    )
+
+    entry = AuditEntry.objects.filter(object_id=company.pk, action="change").get()
+    assert entry.changes["addresses"] == [
+        ["ul. Lenina 5, 454000, Chelyabinsk, RU"],
+        ["1 rue de Rivoli, Paris, FR"],
+    ]

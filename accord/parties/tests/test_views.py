@@ -451,3 +451,28 @@ def test_custom_fields_are_in_the_form_and_on_the_card(client):
     assert "<dt>Tender number</dt><dd>T-2026-17</dd>" in card
     edit = client.get(reverse("parties:company_edit", args=[company.pk]))
     assert edit.context["form"].initial["cf_tender_no"] == "T-2026-17"
+
+
+def test_company_form_keeps_the_main_address_and_shows_it_on_the_card(client):
+    manager = user_with_role("sales_manager")
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("parties:company_create"),
+        _company_data(
+            name="Addr SARL",
+            address_street="12 rue de la Paix",
+            address_city="Paris",
+            address_country="fr",
+        ),
+    )
+
+    company = Company.objects.get()
+    assert response.status_code == 302
+    assert [(a.street, a.city, a.country) for a in company.addresses.all()] == [
+        ("12 rue de la Paix", "Paris", "FR")
+    ]
+    card = client.get(reverse("parties:company_detail", args=[company.pk])).content.decode()
+    assert "12 rue de la Paix" in card
+    edit = client.get(reverse("parties:company_edit", args=[company.pk])).content.decode()
+    assert 'value="12 rue de la Paix"' in edit
