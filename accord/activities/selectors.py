@@ -341,3 +341,56 @@ def timeline_for_contact(
     return _timeline(
         user, contact, activities_visible_to(user).filter(contacts=contact), entries, before, limit
     )
+
+
+# --- activity per manager (M3) --------------------------------------------------------------
+
+
+@dataclass
+class ManagerActivity:
+    owner: str
+    calls: int
+    meetings: int
+    tasks_done: int
+    notes: int
+    emails: int
+
+
+def team_activity(
+    user: Any, *, days: int = 7, now: datetime.datetime | None = None
+) -> list[ManagerActivity] | None:
+    """Calls, meetings, finished tasks, notes and e-mails per manager over the last days: the
+    head of sales' control of activity (M3). None for users who don't see everyone's work."""
+    from django.db.models import Count
+
+    from accord.core.permissions import Scope, user_scope
+
+    if user_scope(user, "activity", Action.VIEW) != Scope.ALL:
+        return None
+    end = now or timezone.now()
+    counted = (
+        activities_visible_to(user)
+        .filter(at__gte=end - datetime.timedelta(days=days), at__lte=end)
+        .values("owner")
+        .annotate(
+            calls=Count("id", filter=Q(kind=Activity.Kind.CALL)),
+            meetings=Count("id", filter=Q(kind=Activity.Kind.MEETING)),
+            tasks_done=Count("id", filter=Q(kind=Activity.Kind.TASK, is_done=True)),
+            notes=Count("id", filter=Q(kind=Activity.Kind.NOTE)),
+            emails=Count("id", filter=Q(kind=Activity.Kind.EMAIL)),
+        )
+        .order_by("-calls", "-meetings", "owner")
+    )
+    rows = list(counted[:50])
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=[r["owner"] for r in rows])}
+    return [
+        ManagerActivity(
+            owner=names.get(r["owner"], "?"),
+            calls=r["calls"],
+            meetings=r["meetings"],
+            tasks_done=r["tasks_done"],
+            notes=r["notes"],
+            emails=r["emails"],
+        )
+        for r in rows
+    ]

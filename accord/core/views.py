@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -16,9 +18,15 @@ from accord.core.http import AuthedHttpRequest
 
 @login_required
 def home(request: AuthedHttpRequest) -> HttpResponse:
-    from accord.activities.selectors import my_day
+    """A home page per role: everyone's own day first; the head of sales also sees the team's
+    activity (M3), administrators their shortcuts and the latest changes."""
+    from accord.activities.selectors import my_day, team_activity
+    from accord.core.models import AuditEntry
 
-    return render(request, "core/home.html", {"day": my_day(request.user)})
+    context: dict[str, Any] = {"day": my_day(request.user), "team": team_activity(request.user)}
+    if request.user.is_administrator:
+        context["recent_changes"] = list(AuditEntry.objects.select_related("actor")[:5])
+    return render(request, "core/home.html", context)
 
 
 @login_required

@@ -271,3 +271,36 @@ def test_my_day_shows_ten_overdue_tasks_and_a_link_to_the_rest(client):
 
     assert page.count("Late ") == 10 and "Late 00" in page and "Late 11" not in page
     assert f"status=open&amp;owner={manager.pk}" in page
+
+
+def test_home_page_differs_by_role(client):
+    head = user_with_role("head_of_sales")
+    manager = user_with_role("sales_manager", first_name="Olga", last_name="Smirnova")
+    admin = user_with_role("administrator")
+    make_activity(
+        owner=manager, kind="call", subject="Call 1", at=timezone.now() - datetime.timedelta(days=1)
+    )
+    make_activity(
+        owner=manager, kind="call", subject="Call 2", at=timezone.now() - datetime.timedelta(days=2)
+    )
+    make_activity(
+        owner=manager,
+        kind="call",
+        subject="Old call",
+        at=timezone.now() - datetime.timedelta(days=30),
+    )
+
+    client.force_login(head)
+    head_page = client.get(reverse("home"))
+    client.force_login(manager)
+    manager_page = client.get(reverse("home"))
+    client.force_login(admin)
+    admin_page = client.get(reverse("home")).content.decode()
+
+    rows = head_page.context["team"]
+    assert [(r.owner, r.calls) for r in rows] == [("Olga Smirnova", 2)]
+    assert (
+        manager_page.context["team"] is None
+        and "Team activity" not in manager_page.content.decode()
+    )
+    assert "Latest changes" in admin_page and "Latest changes" not in head_page.content.decode()
