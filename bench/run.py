@@ -328,10 +328,14 @@ class Probe:
     def _scope(self, alias: str) -> tuple[str, list[Any]]:
         if not self.scoped:
             return "1 = 1", []
+        # The same predicate Accord sends: on SQLite, list pages and searches make the scope
+        # non-indexable ("+ 0", see accord.core.permissions.ordered_scan) so that the sort
+        # index or the search match drives the query. The baseline is that SQL, minus Django.
+        plus = " + 0" if self.vendor == "sqlite" else ""
         if not self.teams:
-            return f"{alias}.owner_id = %s", [self.user.pk]
+            return f"{alias}.owner_id{plus} = %s", [self.user.pk]
         marks = ", ".join(["%s"] * len(self.teams))
-        return f"({alias}.owner_id = %s OR {alias}.team_id IN ({marks}))", [
+        return f"({alias}.owner_id{plus} = %s OR {alias}.team_id{plus} IN ({marks}))", [
             self.user.pk,
             *self.teams,
         ]
