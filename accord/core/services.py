@@ -794,3 +794,10 @@ def saved_view_delete(*, actor: User, view: SavedView) -> None:
     if view.user_id != actor.pk:
         raise PermissionDenied(_("You may only delete your own saved views."))
     view.delete()
+
+
+def notifications_mark_read(*, actor: User) -> int:
+    """The user has seen their notifications (not business data: no audit entry)."""
+    from django.utils import timezone
+
+    return actor.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accord.core import services
@@ -45,7 +44,7 @@ def profile(request: AuthedHttpRequest) -> HttpResponse:
 def notifications(request: AuthedHttpRequest) -> HttpResponse:
     items = list(request.user.notifications.all()[:100])
     if request.method == "POST":
-        request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+        services.notifications_mark_read(actor=request.user)
         return redirect("notifications")
     return render(request, "core/notifications.html", {"items": items})
 
