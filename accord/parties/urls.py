@@ -12,6 +12,7 @@ urlpatterns = [
     # records (views.py)
     path("companies/new/", views.company_create, name="company_create"),
     path("companies/duplicates/", views.company_duplicates, name="company_duplicates"),
+    path("companies/options/", views.company_options, name="company_options"),
     path("companies/<int:pk>/", views.company_detail, name="company_detail"),
     path("companies/<int:pk>/edit/", views.company_edit, name="company_edit"),
     path("companies/<int:pk>/delete/", views.company_delete, name="company_delete"),

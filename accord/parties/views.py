@@ -28,7 +28,7 @@ from accord.parties import services
 from accord.parties.duplicates import find_company_duplicates, find_contact_duplicates
 from accord.parties.forms import CompanyForm, ContactForm, PartyForm
 from accord.parties.models import Company, Contact, ContactPoint, Employment
-from accord.parties.selectors import get_company_for, get_contact_for
+from accord.parties.selectors import companies_visible_to, get_company_for, get_contact_for
 
 CARD_CONTACTS_SHOWN = 50
 HISTORY_PAGE_SIZE = 20
@@ -194,6 +194,28 @@ def company_duplicates(request: AuthedHttpRequest) -> HttpResponse:
         user=request.user, **CompanyForm.duplicate_query(request.POST)
     )
     return render(request, "parties/_duplicates.html", {"duplicates": duplicates})
+
+
+@login_required
+def company_options(request: AuthedHttpRequest) -> HttpResponse:
+    """<option>s for the contact form's company picker: the chosen companies, then up to
+    30 visible ones matching what is typed (a select of 300,000 companies would not load)."""
+    from accord.core.permissions import ordered_scan
+    from accord.parties.search import text_match
+
+    chosen_ids = [int(v) for v in request.GET.getlist("companies") if v.isdigit()]
+    visible = companies_visible_to(request.user)
+    chosen = list(visible.filter(pk__in=chosen_ids).order_by("name", "id")) if chosen_ids else []
+    query = request.GET.get("company_q", "").strip()
+    found: list[Company] = []
+    if query:
+        with ordered_scan():
+            found = list(
+                text_match(companies_visible_to(request.user), query)
+                .exclude(pk__in=chosen_ids)
+                .order_by("name", "id")[:30]
+            )
+    return render(request, "parties/_company_options.html", {"chosen": chosen, "found": found})
 
 
 # -- contacts -------------------------------------------------------------------------------

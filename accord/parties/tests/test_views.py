@@ -476,3 +476,20 @@ def test_company_form_keeps_the_main_address_and_shows_it_on_the_card(client):
     assert "12 rue de la Paix" in card
     edit = client.get(reverse("parties:company_edit", args=[company.pk])).content.decode()
     assert 'value="12 rue de la Paix"' in edit
+
+
+def test_company_picker_finds_companies_beyond_the_preloaded_list_and_keeps_the_chosen(client):
+    manager = user_with_role("sales_manager")
+    other = user_with_role("sales_manager")
+    chosen = make_company(owner=manager, name="Alpha Design")
+    wanted = make_company(owner=manager, name="Zeta Uralproekt")
+    make_company(owner=other, name="Zeta Hidden")
+    client.force_login(manager)
+
+    html = client.get(
+        reverse("parties:company_options"), {"company_q": "zeta", "companies": [chosen.pk]}
+    ).content.decode()
+
+    assert f'<option value="{chosen.pk}" selected>Alpha Design</option>' in html
+    assert f'<option value="{wanted.pk}">Zeta Uralproekt</option>' in html
+    assert "Zeta Hidden" not in html
