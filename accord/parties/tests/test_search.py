@@ -1,9 +1,9 @@
 import pytest
-from django.db.models import Q
 
 from accord.core.testing import TeamFactory, user_with_role
 from accord.parties.models import Company
-from accord.parties.search import _prefix_q, global_search, text_match
+from accord.parties.search import _prefix_bounds, global_search, text_match
+from accord.parties.selectors import companies_visible_to
 from accord.parties.tests.factories import make_company, make_contact
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +104,18 @@ def test_search_view_renders_groups_with_secondary_line(client):
 
 
 def test_name_prefix_range_needs_no_sentinel_character():
-    assert _prefix_q("chelab") == Q(name_key__gte="chelab", name_key__lt="chelac")
-    assert _prefix_q("abz") == Q(name_key__gte="abz", name_key__lt="ac")
-    assert _prefix_q("a9") == Q(name_key__gte="a9", name_key__lt="aa")
-    assert _prefix_q("zz") == Q(name_key__gte="zz")
+    assert _prefix_bounds("chelab") == ("chelab", "chelac")
+    assert _prefix_bounds("abz") == ("abz", "ac")
+    assert _prefix_bounds("a9") == ("a9", "aa")
+    assert _prefix_bounds("zz") == ("zz", None)
+
+
+def test_wildcards_typed_by_the_user_match_literally():
+    manager = user_with_role("sales_manager")
+    make_company(owner=manager, name="Alpha Projects")
+    make_company(owner=manager, name="Rate 100% Design")
+
+    assert [c.name for c in text_match(companies_visible_to(manager), "a_p%")] == []
+    assert [c.name for c in text_match(companies_visible_to(manager), "100%")] == [
+        "Rate 100% Design"
+    ]
