@@ -12,17 +12,19 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accord.core import services
 from accord.core.http import AuthedHttpRequest
 from accord.core.models import ApiToken
 
+SESSION_KEY_NEW_TOKEN = "accord_new_api_token"  # noqa: S105 (the session slot, not a secret)
+
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=gettext_lazy("Name"),
+        label=pgettext_lazy("token", "Name"),
         max_length=80,
         help_text=gettext_lazy("What will use it, e.g. “1C sync” or “my reports script”."),
     )
@@ -56,7 +58,12 @@ def token_list(request: AuthedHttpRequest) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error("expires_on" if field == "expires_at" else field, errors)
         else:
-            form = TokenForm()
+            # Post/redirect/get, so reloading the page can't create a second token. The secret
+            # waits in the server-side session and is removed the moment it is shown.
+            request.session[SESSION_KEY_NEW_TOKEN] = secret
+            return redirect("token_list")
+    if request.method == "GET":
+        secret = request.session.pop(SESSION_KEY_NEW_TOKEN, None)
     tokens = ApiToken.objects.filter(user=request.user).order_by("-is_active", "-created_at")
     return render(
         request,
