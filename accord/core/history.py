@@ -30,6 +30,9 @@ EXTRA_LABELS: dict[str, Any] = {
     "tags": gettext_lazy("tags"),
     "companies": gettext_lazy("companies"),
     "custom": gettext_lazy("custom fields"),
+    "contacts": gettext_lazy("contacts"),
+    "participants": gettext_lazy("participants"),
+    "addresses": gettext_lazy("addresses"),
 }
 
 
@@ -168,9 +171,13 @@ def _moment(value: str) -> str | None:
     return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
 
 
-def _text(value: Any, names: dict[int, str] | None = None) -> str:
+def _text(
+    value: Any, names: dict[int, str] | None = None, choices: dict[Any, Any] | None = None
+) -> str:
     if value in (None, "", [], {}):
         return "—"
+    if choices is not None and not isinstance(value, list | dict) and value in choices:
+        return str(choices[value])
     if isinstance(value, str) and (moment := _moment(value)) is not None:
         return moment
     if names is not None and isinstance(value, int):
@@ -178,10 +185,36 @@ def _text(value: Any, names: dict[int, str] | None = None) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
-        return ", ".join(_text(v) for v in value)
+        return ", ".join(_text(v, names, choices) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_text(v)}" for k, v in value.items())
     return str(value)
+
+
+def _rows(entry: AuditEntry, names: dict[str, dict[int, str]]) -> list[ChangeRow]:
+    """Each changed field with its label and readable old/new values (choice labels, names
+    of picklist options, users and teams, dates in the reader's format)."""
+    model = _model_for(entry.object_type)
+    rows = []
+    changes = entry.changes if isinstance(entry.changes, dict) else {"": [None, entry.changes]}
+    for key, pair in changes.items():
+        old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        model_field = _field_by_key(model, key)
+        kind = _reference_kind(model_field)
+        lookup = names[kind] if kind else None
+        choices = (
+            dict(model_field.flatchoices)
+            if model_field is not None and model_field.choices
+            else None
+        )
+        if model_field is not None:
+            label = str(model_field.verbose_name)
+        else:
+            label = str(EXTRA_LABELS.get(key, key))
+        rows.append(
+            ChangeRow(label=label, old=_text(old, lookup, choices), new=_text(new, lookup, choices))
+        )
+    return rows
 
 
 def describe(user: Any, obj: models.Model, entries: list[AuditEntry]) -> list[HistoryItem]:
@@ -192,18 +225,18 @@ def describe(user: Any, obj: models.Model, entries: list[AuditEntry]) -> list[Hi
         item = HistoryItem(entry=entry)
         if (entry.object_type, entry.object_id) in hidden:
             item.is_hidden = True
-            items.append(item)
-            continue
-        model = _model_for(entry.object_type)
-        for key, pair in (entry.changes or {}).items():
-            old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-            model_field = _field_by_key(model, key)
-            kind = _reference_kind(model_field)
-            lookup = names[kind] if kind else None
-            if model_field is not None:
-                label = str(model_field.verbose_name)
-            else:
-                label = str(EXTRA_LABELS.get(key, key))
-            item.rows.append(ChangeRow(label=label, old=_text(old, lookup), new=_text(new, lookup)))
+        else:
+            item.rows = _rows(entry, names)
         items.append(item)
     return items
+
+
+def describe_for_administrator(entries: list[AuditEntry]) -> list[list[ChangeRow]]:
+    """The global log: administrators see every entry, described like a record's history."""
+    names = _names_for(entries)
+    return [_rows(entry, names) for entry in entries]
+
+
+def object_type_label(key: str) -> str:
+    model = _model_for(key)
+    return str(model._meta.verbose_name) if model is not None else key

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 OWN, TEAM, ALL = 1, 2, 3
 ALL_ACTIONS = ("view", "add", "change", "delete", "export", "import", "reassign")
 CLIENT_TYPES = ("company", "contact", "activity", "document")
@@ -14,20 +16,20 @@ CLIENT_TYPES = ("company", "contact", "activity", "document")
 # role code -> (name, description, is_administrator, {object_type: {action: scope}})
 BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
     "administrator": (
-        "Administrator",
-        "Manages users, roles, fields, picklists; sees everything.",
+        gettext_noop("Administrator"),
+        gettext_noop("Manages users, roles, fields, picklists; sees everything."),
         True,
         {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in CLIENT_TYPES},
     ),
     "head_of_sales": (
-        "Head of sales",
-        "Sees every client and pipeline; redistributes clients.",
+        gettext_noop("Head of sales"),
+        gettext_noop("Sees every client and pipeline; redistributes clients."),
         False,
         {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in CLIENT_TYPES},
     ),
     "sales_manager": (
-        "Sales manager",
-        "Works own clients; sees those shared with the team.",
+        gettext_noop("Sales manager"),
+        gettext_noop("Works own clients; sees those shared with the team."),
         False,
         {
             "company": {
@@ -51,8 +53,8 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
         },
     ),
     "service_agent": (
-        "Service agent",
-        "Sees all clients to serve them; logs own activities.",
+        gettext_noop("Service agent"),
+        gettext_noop("Sees all clients to serve them; logs own activities."),
         False,
         {
             "company": {"view": ALL},
@@ -62,8 +64,8 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
         },
     ),
     "marketing": (
-        "Marketing",
-        "Segments, imports and exports the client base.",
+        gettext_noop("Marketing"),
+        gettext_noop("Segments, imports and exports the client base."),
         False,
         {
             "company": {"view": ALL, "add": OWN, "export": ALL, "import": OWN},
@@ -73,8 +75,8 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
         },
     ),
     "read_only": (
-        "Read-only",
-        "Sees everything, changes nothing.",
+        gettext_noop("Read-only"),
+        gettext_noop("Sees everything, changes nothing."),
         False,
         {t: {"view": ALL} for t in CLIENT_TYPES},
     ),

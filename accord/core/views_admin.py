@@ -552,24 +552,6 @@ def picklist_option_move(request: AuthedHttpRequest, pk: int, direction: str) ->
 # --- audit log -----------------------------------------------------------------------------
 
 
-def _shown(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(item) for item in value) or "—"
-    return value
-
-
-def _change_rows(changes: Any) -> list[tuple[str, Any, Any]]:
-    if not isinstance(changes, dict):
-        return [("", None, _shown(changes))]
-    rows = []
-    for name, value in changes.items():
-        if isinstance(value, list | tuple) and len(value) == 2:
-            rows.append((name, _shown(value[0]), _shown(value[1])))
-        else:
-            rows.append((name, None, _shown(value)))
-    return rows
-
-
 @administrator_only
 def audit_log(request: AuthedHttpRequest) -> HttpResponse:
     """The global change log, newest first, keyset-paged by id so deep pages stay fast."""
@@ -600,7 +582,16 @@ def audit_log(request: AuthedHttpRequest) -> HttpResponse:
     filters = {k: v for k, v in request.GET.items() if k != "before" and v}
     next_url = "?" + urlencode({**filters, "before": page[-1].pk}) if has_more and page else ""
     first_url = "?" + urlencode(filters) if before else ""
-    rows = [{"entry": entry, "changes": _change_rows(entry.changes)} for entry in page]
+    from accord.core.history import describe_for_administrator, object_type_label
+
+    rows = [
+        {
+            "entry": entry,
+            "object_type": object_type_label(entry.object_type),
+            "changes": [(row.label, row.old, row.new) for row in described],
+        }
+        for entry, described in zip(page, describe_for_administrator(list(page)), strict=True)
+    ]
     return render(
         request,
         "core/admin/audit_log.html",

@@ -361,3 +361,21 @@ def test_custom_role_details_edited_and_role_deleted_through_the_ui(client):
         "name": ["Auditor", "Internal auditor"],
         "description": ["", "Reads the log"],
     }
+
+
+def test_audit_log_and_role_names_are_shown_in_the_administrators_language(client):
+    from accord.core.models import User
+    from accord.parties import services as party_services
+    from accord.parties.tests.factories import make_company
+
+    admin = user_with_role("administrator", language="ru")
+    company = make_company(owner=admin, name="Uralproekt")
+    party_services.company_update(actor=admin, company=company, fields={"country": "RU"})
+    assert User.objects.get(pk=admin.pk).language == "ru"
+    client.force_login(admin)
+
+    log = client.get("/manage/audit/").content.decode()
+    users = client.get("/manage/users/").content.decode()
+
+    assert "страна" in log and "<strong>country</strong>" not in log
+    assert "Администратор" in users

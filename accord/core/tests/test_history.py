@@ -88,3 +88,21 @@ def test_dates_and_times_in_changes_are_shown_in_the_readers_format():
         assert _text("2026-11-23T17:10:18.344759+00:00") == "23.11.2026 18:10"
         assert _text("2026-11-23") == "23.11.2026"
     assert _text("INN 7707083893") == "INN 7707083893"
+
+
+def test_choice_values_show_their_labels_in_the_readers_language(client):
+    from django.urls import reverse
+
+    from accord.parties import services as party_services
+    from accord.parties.tests.factories import make_contact
+
+    manager = user_with_role("sales_manager", language="de")
+    contact = make_contact(owner=manager)
+    party_services.contact_update(
+        actor=manager, contact=contact, fields={"preferred_channel": "phone"}
+    )
+    client.force_login(manager)
+
+    page = client.get(reverse("parties:contact_history", args=[contact.pk])).content.decode()
+
+    assert "Telefon" in page and "→ phone" not in page
