@@ -108,6 +108,10 @@ def activity_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 c for c in activity.contacts.all() if allows(request.user, Action.VIEW, c)
             ],
             "documents": list(documents.select_related("owner")[:100]),
+            "can_upload": allows(request.user, Action.ADD, Document),
+            "upload_form": DocumentUploadForm(),
+            "max_bytes": services.settings.ACCORD_UPLOAD_MAX_BYTES,
+            "allowed_types": services.allowed_extensions_text(),
             "can_change": allows(request.user, Action.CHANGE, activity),
             "can_delete": allows(request.user, Action.DELETE, activity),
         },

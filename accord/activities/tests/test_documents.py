@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accord.activities import services
 from accord.activities.models import Document
+from accord.activities.tests.factories import make_activity
 from accord.core.models import AuditEntry
 from accord.core.testing import TeamFactory, user_with_role
 from accord.parties.tests.factories import make_company, make_contact
@@ -182,3 +183,35 @@ def test_upload_and_delete_through_the_views(client, settings, django_capture_on
     assert response.status_code == 302
     assert Document.objects.count() == 0
     assert not stored.exists()
+
+
+def test_a_file_can_be_attached_to_an_activity_from_its_page(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accord.activities.models import Document
+
+    manager = user_with_role("sales_manager")
+    company = make_company(owner=manager)
+    call = make_activity(owner=manager, kind="call", company=company)
+    client.force_login(manager)
+
+    page = client.get(reverse("activities:activity_detail", args=[call.pk])).content.decode()
+    response = client.post(
+        reverse("activities:document_upload"),
+        {
+            "activity": call.pk,
+            "next": f"/activities/{call.pk}/",
+            "file": SimpleUploadedFile(
+                "minutes.txt", b"Agreed stage P.", content_type="text/plain"
+            ),
+        },
+    )
+
+    assert 'name="activity"' in page
+    assert response.status_code == 302 and response["Location"] == f"/activities/{call.pk}/"
+    document = Document.objects.get()
+    assert (document.activity, document.company, document.original_name) == (
+        call,
+        company,
+        "minutes.txt",
+    )
