@@ -144,3 +144,16 @@ def test_demo_keeps_an_existing_administrator_and_their_password():
     assert admin.check_password("Own-secret-42")
     assert "admin        Administrator    (your own)" in output
     assert Company.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_demo_prints_in_the_default_language_whatever_a_request_left_active():
+    from django.utils import translation
+
+    translation.activate("ru")
+    try:
+        output = _run(*SMALL)
+    finally:
+        translation.deactivate()
+
+    assert "manager2     Sales manager    accord-demo" in output

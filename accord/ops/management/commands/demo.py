@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import translation
 
 from accord.ops import demo
 
@@ -27,6 +29,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A terminal has no user: write and print in the installation's default language,
+        # whatever language an earlier request left active in this thread.
+        with translation.override(settings.LANGUAGE_CODE):
+            self._handle(**options)
+
+    def _handle(self, **options: Any) -> None:
         started = time.monotonic()
         for name in ("companies", "contacts", "activities"):
             if options[name] < 0:
