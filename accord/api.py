@@ -86,6 +86,21 @@ def _mount() -> None:
     api.add_router("/", core_router)
     api.add_router("/", parties_router)
     api.add_router("/", activities_router)
+    from accord.analytics.api import router as analytics_router
+    from accord.catalog.api import router as catalog_router
+    from accord.commerce.api_orders import router as orders_router
+    from accord.commerce.api_quotes import router as quotes_router
+    from accord.projects.api import router as projects_router
+    from accord.sales.api_deals import router as deals_router
+    from accord.sales.api_leads import router as leads_router
+
+    api.add_router("/", catalog_router)
+    api.add_router("/", leads_router)
+    api.add_router("/", deals_router)
+    api.add_router("/", quotes_router)
+    api.add_router("/", orders_router)
+    api.add_router("/", projects_router)
+    api.add_router("/", analytics_router)
 
 
 _mount()

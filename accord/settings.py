@@ -63,6 +63,11 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.parties",
     "accord.activities",
+    "accord.catalog",
+    "accord.sales",
+    "accord.commerce",
+    "accord.projects",
+    "accord.analytics",
     "accord.ops",
 ]
 
@@ -187,11 +192,18 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("ACCORD_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("ACCORD_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("ACCORD_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("ACCORD_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("ACCORD_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("ACCORD_EMAIL_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("ACCORD_EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("ACCORD_FROM_EMAIL", "accord@localhost")
 
 # --- Accord -------------------------------------------------------------------------------
 ACCORD_DEFAULT_REGION = os.environ.get("ACCORD_DEFAULT_REGION", "RU")  # phone parsing default
 ACCORD_PAGE_SIZE = int(os.environ.get("ACCORD_PAGE_SIZE", "50"))
+# Currencies deals, price lists and documents may use (ISO 4217), the first is the default.
+ACCORD_CURRENCIES = env_list("ACCORD_CURRENCIES", "RUB,EUR,USD,CNY,KZT,BYN,GBP,CHF")
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,11 @@ urlpatterns = [
     path("", include("accord.core.urls")),
     path("", include("accord.parties.urls")),
     path("", include("accord.activities.urls")),
+    path("", include("accord.catalog.urls")),
+    path("", include("accord.sales.urls")),
+    path("", include("accord.commerce.urls")),
+    path("", include("accord.projects.urls")),
+    path("", include("accord.analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]

@@ -53,6 +53,14 @@ class Activity(OwnedModel):
     contacts = models.ManyToManyField(
         Contact, blank=True, related_name="activities", verbose_name=_("contacts")
     )
+    deal = models.ForeignKey(
+        "sales.Deal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("deal"),
+    )
     # When it happened (call, note, e-mail), starts (meeting) or is due (task).
     at = models.DateTimeField(_("date and time"), db_index=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
@@ -83,6 +91,7 @@ class Activity(OwnedModel):
             models.Index(fields=["company", "-at", "-id"], name="activity_company_at_idx"),
             models.Index(fields=["owner", "is_done", "at"], name="activity_owner_open_idx"),
             models.Index(fields=["kind", "-at", "-id"], name="activity_kind_at_idx"),
+            models.Index(fields=["deal", "-at", "-id"], name="activity_deal_at_idx"),
             models.Index(
                 fields=["remind_at"],
                 name="activity_reminder_idx",

@@ -5,13 +5,22 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from accord.core.permissions import Action, Scope, user_scope
+
 
 def accord(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     unread = 0
+    nav: dict[str, bool] = {}
     if user is not None and user.is_authenticated:
         unread = user.notifications.filter(read_at__isnull=True).count()
+        # Menu entries only for record types the user may see some of (grants are cached).
+        nav = {
+            key: user_scope(user, key, Action.VIEW) > Scope.NONE
+            for key in ("lead", "deal", "quote", "order", "invoice", "project", "product")
+        }
     return {
         "ACCORD_LANGUAGES": settings.LANGUAGES,
         "unread_notifications": unread,
+        "nav": nav,
     }

@@ -246,6 +246,9 @@ class Picklist(models.TextChoices):
     SOURCE = "source", _("Source")
     SIZE = "size", _("Company size")
     CONTACT_ROLE = "contact_role", _("Contact role")
+    WON_REASON = "won_reason", _("Reason for winning a deal")
+    LOST_REASON = "lost_reason", _("Reason for losing a deal")
+    PAYMENT_METHOD = "payment_method", _("Payment method")
 
 
 class PicklistOption(models.Model):
@@ -406,3 +409,25 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class TranslatedName(models.Model):
+    """A name administrators give in every interface language (pipeline stages, project
+    stages): the reader sees their own language, or the main name when it is empty."""
+
+    name = models.CharField(_("name"), max_length=120)
+    name_ru = models.CharField(_("name (Russian)"), max_length=120, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=120, blank=True)
+    name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.localized_name()
+
+    def localized_name(self, language: str | None = None) -> str:
+        lang = (language or translation.get_language() or "en")[:2]
+        if lang == "en":
+            return self.name
+        return getattr(self, f"name_{lang}", "") or self.name

@@ -155,7 +155,8 @@ def scope_q(user: Any, object_type: ObjectType, scope: Scope) -> Q | None:
         if teams:
             for path in object_type.team_paths:
                 q |= Q(In(_column(f"{path}_id" if "__" not in path else path), teams))
-    return q
+    # A shared type (the catalogue) has no owner: "own" or "team" grants reach nothing.
+    return q if q else Q(pk__in=[])
 
 
 def restrict(

@@ -12,6 +12,9 @@ from django.utils.translation import gettext_noop
 OWN, TEAM, ALL = 1, 2, 3
 ALL_ACTIONS = ("view", "add", "change", "delete", "export", "import", "reassign")
 CLIENT_TYPES = ("company", "contact", "activity", "document")
+SALES_TYPES = ("lead", "deal", "quote", "order", "invoice", "project")
+EVERY_TYPE = (*CLIENT_TYPES, *SALES_TYPES, "product")
+OWN_WORK = {"view": TEAM, "add": OWN, "change": OWN, "delete": OWN, "export": TEAM}
 
 # role code -> (name, description, is_administrator, {object_type: {action: scope}})
 BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
@@ -19,13 +22,13 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
         gettext_noop("Administrator"),
         gettext_noop("Manages users, roles, fields, picklists; sees everything."),
         True,
-        {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in CLIENT_TYPES},
+        {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in EVERY_TYPE},
     ),
     "head_of_sales": (
         gettext_noop("Head of sales"),
         gettext_noop("Sees every client and pipeline; redistributes clients."),
         False,
-        {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in CLIENT_TYPES},
+        {t: dict.fromkeys(ALL_ACTIONS, ALL) for t in EVERY_TYPE},
     ),
     "sales_manager": (
         gettext_noop("Sales manager"),
@@ -50,6 +53,9 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
             },
             "activity": {"view": TEAM, "add": OWN, "change": OWN, "delete": OWN, "export": TEAM},
             "document": {"view": TEAM, "add": OWN, "delete": OWN},
+            **{t: dict(OWN_WORK) for t in SALES_TYPES},
+            "lead": {**OWN_WORK, "import": OWN},
+            "product": {"view": ALL},
         },
     ),
     "service_agent": (
@@ -61,6 +67,11 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
             "contact": {"view": ALL, "add": OWN, "change": ALL},
             "activity": {"view": ALL, "add": OWN, "change": OWN},
             "document": {"view": ALL, "add": OWN},
+            "deal": {"view": ALL},
+            "order": {"view": ALL},
+            "invoice": {"view": ALL},
+            "project": {"view": ALL},
+            "product": {"view": ALL},
         },
     ),
     "marketing": (
@@ -72,13 +83,23 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
             "contact": {"view": ALL, "add": OWN, "change": OWN, "export": ALL, "import": OWN},
             "activity": {"view": ALL, "add": OWN},
             "document": {"view": ALL},
+            "lead": {
+                "view": ALL,
+                "add": OWN,
+                "change": OWN,
+                "delete": OWN,
+                "export": ALL,
+                "import": OWN,
+            },
+            "deal": {"view": ALL, "export": ALL},
+            "product": {"view": ALL},
         },
     ),
     "read_only": (
         gettext_noop("Read-only"),
         gettext_noop("Sees everything, changes nothing."),
         False,
-        {t: {"view": ALL} for t in CLIENT_TYPES},
+        {t: {"view": ALL} for t in EVERY_TYPE},
     ),
 }
 
@@ -190,6 +211,72 @@ DEFAULT_PICKLISTS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("purchasing", "Purchasing", "Закупки", "Achats", "Einkauf"),
         ("finance", "Finance", "Финансы", "Finances", "Finanzen"),
         ("user", "User", "Пользователь", "Utilisateur", "Anwender"),
+        ("other", "Other", "Другое", "Autre", "Sonstiges"),
+    ],
+    "won_reason": [
+        ("price", "Best price", "Лучшая цена", "Meilleur prix", "Bester Preis"),
+        (
+            "expertise",
+            "Quality and expertise",
+            "Качество и экспертиза",
+            "Qualité et expertise",
+            "Qualität und Fachwissen",
+        ),
+        (
+            "relationship",
+            "Existing relationship",
+            "Давние отношения",
+            "Relation existante",
+            "Bestehende Geschäftsbeziehung",
+        ),
+        ("speed", "Lead time", "Сроки", "Délais", "Lieferzeit"),
+        ("references", "References", "Референции", "Références", "Referenzen"),
+        ("other", "Other", "Другое", "Autre", "Sonstiges"),
+    ],
+    "lost_reason": [
+        ("price", "Price too high", "Высокая цена", "Prix trop élevé", "Preis zu hoch"),
+        (
+            "competitor",
+            "Chose a competitor",
+            "Выбрали конкурента",
+            "A choisi un concurrent",
+            "Wettbewerber gewählt",
+        ),
+        (
+            "postponed",
+            "Project postponed",
+            "Проект отложен",
+            "Projet reporté",
+            "Projekt verschoben",
+        ),
+        ("budget", "No budget", "Нет бюджета", "Pas de budget", "Kein Budget"),
+        (
+            "requirements",
+            "Requirements not met",
+            "Не соответствуем требованиям",
+            "Exigences non satisfaites",
+            "Anforderungen nicht erfüllt",
+        ),
+        (
+            "no_response",
+            "Client stopped responding",
+            "Клиент пропал",
+            "Le client ne répond plus",
+            "Kunde meldet sich nicht mehr",
+        ),
+        ("other", "Other", "Другое", "Autre", "Sonstiges"),
+    ],
+    "payment_method": [
+        (
+            "bank_transfer",
+            "Bank transfer",
+            "Банковский перевод",
+            "Virement bancaire",
+            "Überweisung",
+        ),
+        ("card", "Card", "Банковская карта", "Carte bancaire", "Karte"),
+        ("cash", "Cash", "Наличные", "Espèces", "Bargeld"),
+        ("offset", "Offset", "Взаимозачёт", "Compensation", "Verrechnung"),
         ("other", "Other", "Другое", "Autre", "Sonstiges"),
     ],
 }

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accord.core import customfields
+from accord.core import cards, customfields
 from accord.core.errors import ConflictError
 from accord.core.history import history_page
 from accord.core.http import AuthedHttpRequest
@@ -109,6 +109,8 @@ def company_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "may_change": allows(request.user, Action.CHANGE, company),
             "may_delete": allows(request.user, Action.DELETE, company),
             "may_add_contact": allows(request.user, Action.ADD, Contact),
+            "card_panels": cards.panels_for(request.user, company.pk),
+            "card_actions": cards.actions_for(request.user, company.pk),
         },
     )
 

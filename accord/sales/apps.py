@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    name = "accord.sales"
+    label = "sales"
+    verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from accord.core.permissions import ObjectType, register_object_type
+
+        register_object_type(ObjectType("lead", _("Leads"), "sales.Lead"))
+        # A deal is visible to its owner and to whoever may see its client.
+        register_object_type(
+            ObjectType(
+                "deal",
+                _("Deals"),
+                "sales.Deal",
+                owner_paths=("owner", "company__owner"),
+                team_paths=("team", "company__team"),
+            )
+        )
