@@ -290,8 +290,8 @@ def test_audit_log_query_count(client):
     client.get(reverse("admin_audit_log"))  # warm the session and content types
 
     # session, user, administrator check, entries with their actors, unread notifications
-    # (base template), the filter form's actor choices: independent of the number of entries
-    with assert_num_queries(6):
+    # (base template), the menu's grants, the filter form's actor choices: independent of the number of entries
+    with assert_num_queries(7):
         client.get(reverse("admin_audit_log"))
 
 
@@ -328,7 +328,7 @@ def test_user_list_searches_filters_status_and_keeps_its_query_budget(client):
     client.get(reverse("admin_user_list"))
 
     # session, user, administrator check, count, users, their roles, their teams, notifications
-    with assert_num_queries(8):
+    with assert_num_queries(9):
         active = client.get(reverse("admin_user_list"))
     found = client.get(reverse("admin_user_list"), {"q": "zina"})
     inactive = client.get(reverse("admin_user_list"), {"status": "inactive"})
