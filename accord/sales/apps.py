@@ -21,3 +21,6 @@ class SalesConfig(AppConfig):
                 team_paths=("team", "company__team"),
             )
         )
+        from accord.sales.services_deals import register_reassign_hook
+
+        register_reassign_hook()
