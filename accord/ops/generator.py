@@ -1,4 +1,5 @@
-"""Fast bulk generation of companies, contacts and activities for scale tests (issue #2, item 12).
+"""Fast bulk generation of companies, contacts and activities for scale tests (issue #2, item 12);
+deals, orders, invoices and payments come from accord.ops.generator_sales (issue #3).
 
 Why not the services: they validate, normalise and audit one record at a time, which is right
 for people and wrong for a million rows. This module computes exactly what the services would
@@ -321,7 +322,17 @@ class Generator:
         self.source = audit.current().source
         self.result = GenerateResult()
 
-    def run(self, *, companies: int, contacts: int, activities: int) -> GenerateResult:
+    def run(
+        self,
+        *,
+        companies: int,
+        contacts: int,
+        activities: int,
+        deals: int = 0,
+        order_lines: int = 0,
+    ) -> GenerateResult:
+        from accord.ops.generator_sales import SalesGenerator
+
         started = time.monotonic()
         with transaction.atomic():
             self.owners = ensure_users(self.users)
@@ -333,6 +344,9 @@ class Generator:
             self._companies(companies)
             self._contacts(contacts)
             self._activities(activities)
+            sales = SalesGenerator(self)
+            sales.deals(deals)
+            sales.orders(order_lines)
         self._finish()
         self.result.seconds = time.monotonic() - started
         return self.result
@@ -690,9 +704,11 @@ class Generator:
         """Keep sequences and planner statistics in step with what was inserted."""
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                for sql in connection.ops.sequence_reset_sql(
-                    no_style(), [Company, Contact, Activity]
-                ):
+                from accord.commerce.models import Invoice, Order, OrderLine
+                from accord.sales.models import Deal
+
+                models_with_ids = [Company, Contact, Activity, Deal, Order, OrderLine, Invoice]
+                for sql in connection.ops.sequence_reset_sql(no_style(), models_with_ids):
                     cursor.execute(sql)
                 cursor.execute("ANALYZE")
             elif connection.vendor == "sqlite":
@@ -750,14 +766,21 @@ def generate(
     companies: int,
     contacts: int,
     activities: int,
+    deals: int = 0,
+    order_lines: int = 0,
     users: int = 20,
     seed: int = 1,
     batch_size: int = 5000,
     progress: Progress | None = None,
 ) -> GenerateResult:
-    """Fill the database; call inside ``audit_context(source="command")``."""
+    """Fill the database; call inside ``audit_context(source="command")``. Deals and orders
+    (accord.ops.generator_sales) go to the companies generated in the same run."""
     return Generator(users=users, seed=seed, batch_size=batch_size, progress=progress).run(
-        companies=companies, contacts=contacts, activities=activities
+        companies=companies,
+        contacts=contacts,
+        activities=activities,
+        deals=deals,
+        order_lines=order_lines,
     )
 
 
