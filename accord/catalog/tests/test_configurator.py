@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def station() -> Product:
+def kns() -> Product:
     """A pumping station: voltage (required, single), motor (380 V excludes single-phase),
     extras (remote monitoring requires a GSM modem)."""
     rub = PriceList.objects.get(name="Base RUB")
@@ -54,11 +54,11 @@ def messages(exc: pytest.ExceptionInfo[ValidationError], field: str) -> list[str
     return list(exc.value.message_dict[field])
 
 
-def test_valid_choice_is_priced_exactly(station: Product) -> None:
+def test_valid_choice_is_priced_exactly(kns: Product) -> None:
     rub = default_price_list()
     assert rub is not None and rub.currency == "RUB"
     line = configure(
-        product=station,
+        product=kns,
         option_codes=["gsm", "three", "remote", "v380"],
         price_list=rub,
         quantity=Decimal("2"),
@@ -66,7 +66,7 @@ def test_valid_choice_is_priced_exactly(station: Product) -> None:
     assert line.unit_price == Decimal("525500.75")
     assert line.quantity == Decimal("2")
     assert line.tax_rate == Decimal("20.00")
-    assert line.product_id == station.pk
+    assert line.product_id == kns.pk
     assert line.description == (
         "Pumping station KNS-1 (380 V, Three-phase motor, Remote monitoring, GSM modem)"
     )
@@ -78,22 +78,22 @@ def test_valid_choice_is_priced_exactly(station: Product) -> None:
     ]
 
 
-def test_excludes_rule_names_both_options(station: Product) -> None:
+def test_excludes_rule_names_both_options(kns: Product) -> None:
     rub = default_price_list()
     with pytest.raises(ValidationError) as exc:
         configure(
-            product=station, option_codes=["v380", "single"], price_list=rub, quantity=Decimal("1")
+            product=kns, option_codes=["v380", "single"], price_list=rub, quantity=Decimal("1")
         )
     assert messages(exc, "configuration") == [
         "«380 V» cannot be combined with «Single-phase motor»."
     ]
 
 
-def test_requires_rule_names_both_options(station: Product) -> None:
+def test_requires_rule_names_both_options(kns: Product) -> None:
     rub = default_price_list()
     with pytest.raises(ValidationError) as exc:
         configure(
-            product=station,
+            product=kns,
             option_codes=["v220", "single", "remote"],
             price_list=rub,
             quantity=Decimal("1"),
@@ -101,11 +101,11 @@ def test_requires_rule_names_both_options(station: Product) -> None:
     assert messages(exc, "configuration") == ["«Remote monitoring» requires «GSM modem»."]
 
 
-def test_required_group_and_single_choice_and_unknown_code(station: Product) -> None:
+def test_required_group_and_single_choice_and_unknown_code(kns: Product) -> None:
     rub = default_price_list()
     with pytest.raises(ValidationError) as exc:
         configure(
-            product=station,
+            product=kns,
             option_codes=["v220", "v380", "nope"],
             price_list=rub,
             quantity=Decimal("1"),
@@ -117,25 +117,25 @@ def test_required_group_and_single_choice_and_unknown_code(station: Product) -> 
     ]
 
 
-def test_missing_price_names_price_list(station: Product) -> None:
+def test_missing_price_names_price_list(kns: Product) -> None:
     eur = default_price_list("EUR")
     assert eur is not None
     with pytest.raises(ValidationError) as exc:
         configure(
-            product=station, option_codes=["v220", "single"], price_list=eur, quantity=Decimal("1")
+            product=kns, option_codes=["v220", "single"], price_list=eur, quantity=Decimal("1")
         )
     assert messages(exc, "price_list") == [
         "«Pumping station KNS-1» has no price in the price list «Base EUR»."
     ]
 
 
-def test_negative_final_price_refused(station: Product) -> None:
+def test_negative_final_price_refused(kns: Product) -> None:
     rub = default_price_list()
     assert rub is not None
     Price.objects.filter(price_list=rub, option__code="noframe").update(amount=Decimal("-460000"))
     with pytest.raises(ValidationError) as exc:
         configure(
-            product=station,
+            product=kns,
             option_codes=["v220", "single", "noframe"],
             price_list=rub,
             quantity=Decimal("1"),
@@ -143,7 +143,7 @@ def test_negative_final_price_refused(station: Product) -> None:
     assert list(exc.value.message_dict) == ["configuration"]
 
 
-def test_plain_product_takes_no_options_and_quantity_checked(station: Product) -> None:
+def test_plain_product_takes_no_options_and_quantity_checked(kns: Product) -> None:
     rub = default_price_list()
     assert rub is not None
     plain = Product.objects.create(sku="S-1", name="Survey", kind="service", unit="h")
@@ -159,9 +159,9 @@ def test_plain_product_takes_no_options_and_quantity_checked(station: Product) -
     assert list(exc.value.message_dict) == ["quantity"]
 
 
-def test_describe_and_default_tax_rate(station: Product) -> None:
+def test_describe_and_default_tax_rate(kns: Product) -> None:
     rub = default_price_list()
-    described = describe(station, rub)
+    described = describe(kns, rub)
     assert described.price == Decimal("450000.00")
     assert described.default_codes == ["v220", "single"]
     v380 = described.options_by_code["v380"]
