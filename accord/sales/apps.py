@@ -24,3 +24,29 @@ class SalesConfig(AppConfig):
         from accord.sales.services_deals import register_reassign_hook
 
         register_reassign_hook()
+
+        from accord.core.cards import (
+            CardAction,
+            CardPanel,
+            register_card_action,
+            register_card_panel,
+        )
+
+        register_card_panel(
+            CardPanel(
+                key="deals",
+                title=_("Deals"),
+                url_name="sales:company_deals_panel",
+                object_type="deal",
+                position=10,
+            )
+        )
+        register_card_action(
+            CardAction(
+                key="new_deal",
+                label=_("New deal"),
+                url_name="sales:deal_create",
+                object_type="deal",
+                position=10,
+            )
+        )

@@ -287,7 +287,7 @@ def deal_create(
     StageChange.objects.create(
         deal=deal,
         from_stage=None,
-        to_stage=stage_obj,
+        to_stage=deal.stage,
         at=now,
         actor=actor if getattr(actor, "pk", None) else None,
         amount=deal.amount,
