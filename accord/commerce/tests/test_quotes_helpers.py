@@ -52,6 +52,7 @@ def make_quote(
     lines: Any = None,
     company: Any = None,
     contact_email: str | None = None,
+    currency: str = "RUB",
     **fields: Any,
 ) -> Quote:
     """A draft quote on a (new) deal, with a contact and the given lines (one by default)."""
@@ -62,7 +63,7 @@ def make_quote(
             company=company,
             emails=[contact_email] if contact_email else (),
         )
-        deal = make_deal(owner=owner, company=company, contacts=[contact])
+        deal = make_deal(owner=owner, company=company, contacts=[contact], currency=currency)
     return services_quotes.quote_create(
         actor=owner,
         deal=deal,
