@@ -181,8 +181,12 @@ class DuplicateOut(Schema):
 
 
 def render_lead(lead: Lead) -> dict[str, Any]:
-    data = {name: getattr(lead, name) for name in LeadOut.model_fields if hasattr(lead, name)}
+    references = {"region", "source", "owner", "team"} | {
+        name for name in LeadOut.model_fields if name.startswith("converted_")
+    }
+    data = {name: getattr(lead, name) for name in LeadOut.model_fields if name not in references}
     data.update(
+        converted_at=lead.converted_at,
         region=lead.region.code if lead.region else None,
         source=lead.source.code if lead.source else None,
         owner=lead.owner_id,

@@ -84,7 +84,9 @@ def test_a_lead_needs_a_name():
     manager = user_with_role("sales_manager")
 
     with pytest.raises(ValidationError) as info:
-        services_leads.lead_create(actor=manager, fields={"full_name": "  ", "phone": "+73511234567"})
+        services_leads.lead_create(
+            actor=manager, fields={"full_name": "  ", "phone": "+73511234567"}
+        )
 
     assert list(info.value.message_dict) == ["full_name"]
     assert Lead.objects.count() == 0
