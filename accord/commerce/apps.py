@@ -24,3 +24,43 @@ class CommerceConfig(AppConfig):
                     team_paths=("team", "company__team"),
                 )
             )
+        self._register_card()
+
+    @staticmethod
+    def _register_card() -> None:
+        """Order taking by phone from the client card (T4) and the client's orders and unpaid
+        invoices on it (S2, D3)."""
+        from accord.core.cards import (
+            CardAction,
+            CardPanel,
+            register_card_action,
+            register_card_panel,
+        )
+
+        register_card_action(
+            CardAction(
+                key="take_order",
+                label=_("Take an order"),
+                url_name="commerce:order_create",
+                object_type="order",
+                position=30,
+            )
+        )
+        register_card_panel(
+            CardPanel(
+                key="orders",
+                title=_("Orders"),
+                url_name="commerce:company_orders",
+                object_type="order",
+                position=30,
+            )
+        )
+        register_card_panel(
+            CardPanel(
+                key="invoices",
+                title=_("Invoices"),
+                url_name="commerce:company_invoices",
+                object_type="invoice",
+                position=35,
+            )
+        )
