@@ -40,6 +40,7 @@ ACTIVITY_FIELDS = (
     "remind_at",
     "owner",
     "team",
+    "deal",  # set by the activity form from a deal the user may see (accord.sales)
 )
 # Which fields each kind uses; the others are cleared so a note never carries a call outcome.
 KIND_FIELDS: dict[str, frozenset[str]] = {

@@ -47,6 +47,15 @@ def _back_to(activity: Activity | None, company: Company | None, contact: Contac
     return reverse("home")
 
 
+def _visible_deal(request: AuthedHttpRequest, raw: str | None) -> Any:
+    """The deal named in the query, through the deals selector (404 when not visible)."""
+    if not raw:
+        return None
+    from accord.sales.selectors_deals import get_deal_for
+
+    return get_deal_for(request.user, raw)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def activity_create(request: AuthedHttpRequest) -> HttpResponse:
@@ -56,11 +65,18 @@ def activity_create(request: AuthedHttpRequest) -> HttpResponse:
         raise Http404
     company = get_company_for(request.user, params["company"]) if params.get("company") else None
     contact = get_contact_for(request.user, params["contact"]) if params.get("contact") else None
+    # ?deal=<pk> (the deal page's quick actions): the activity is logged on a deal the user
+    # may see, and carries its company so it shows on the client card too.
+    deal = _visible_deal(request, params.get("deal") or request.GET.get("deal"))
+    if deal is not None and company is None and allows(request.user, Action.VIEW, deal.company):
+        company = deal.company
     form = ActivityForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         fields: dict[str, Any] = form.service_fields()
         if company is not None:
             fields["company"] = company
+        if deal is not None:
+            fields["deal"] = deal
         try:
             activity = services.activity_create(
                 actor=request.user,
@@ -77,6 +93,8 @@ def activity_create(request: AuthedHttpRequest) -> HttpResponse:
                 request,
                 _("Saved: %(subject)s") % {"subject": activity.subject},
             )
+            if deal is not None and not _safe_next(request):
+                return redirect(deal.get_absolute_url())
             return redirect(_safe_next(request) or _back_to(activity, company, contact))
     return render(
         request,
@@ -88,6 +106,7 @@ def activity_create(request: AuthedHttpRequest) -> HttpResponse:
             "kinds": Activity.Kind.choices,
             "company": company,
             "contact": contact,
+            "deal": deal,
             "next": _safe_next(request),
             "outcomes": [c for c in Activity.Outcome.choices if c[0]],
         },

@@ -498,11 +498,16 @@ def deal_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     ]
     company_query: dict[str, Any] = {"company": deal.company_id, "deal": deal.pk}
     activity_url = reverse("activities:activity_create")
-    quick = [
-        (_("Log a call"), f"{activity_url}?{urlencode({'kind': 'call', **company_query})}"),
-        (_("Add a task"), f"{activity_url}?{urlencode({'kind': 'task', **company_query})}"),
-        (_("Add a note"), f"{activity_url}?{urlencode({'kind': 'note', **company_query})}"),
-    ]
+    quick = []
+    if user_scope(request.user, "activity", Action.ADD) > Scope.NONE:
+        quick = [
+            (label, f"{activity_url}?{urlencode({'kind': kind, 'deal': deal.pk})}")
+            for kind, label in (
+                ("call", _("Log a call")),
+                ("task", _("Add a task")),
+                ("note", _("Add a note")),
+            )
+        ]
     links = [
         ("quote", _("Create a quote"), "commerce:quote_create", {"deal": deal.pk}, "quote"),
         ("order", _("Take an order"), "commerce:order_create", company_query, "order"),
