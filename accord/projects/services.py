@@ -812,3 +812,43 @@ def stage_set_paid(
     before = audit.snapshot(locked)
     locked.milestone_paid_on = paid_on
     return _save_stage(actor=actor, project=project, stage=locked, before=before)
+
+
+def default_currency() -> str:
+    from django.conf import settings
+
+    return str(settings.ACCORD_CURRENCIES[0])
+
+
+def stage_invoice(*, actor: User, stage: ProjectStage, invoice_create: Any) -> Any:
+    """Bill a stage's payment milestone: one invoice line for the milestone amount, linked to
+    the stage (the invoicing service of the orders part checks the invoice permission).
+
+    The line carries no VAT of its own: the project budget, and so each milestone, is the
+    contract price as agreed with the client."""
+    from accord.commerce.pricing import LineDraft
+
+    project = stage.project
+    if not stage.has_payment_milestone or stage.milestone_amount <= 0:
+        raise ValidationError({"milestone_amount": [_("This stage has no milestone to invoice.")]})
+    if stage.milestone_paid_on is not None:
+        raise ValidationError({"milestone_paid_on": [_("This milestone is already paid.")]})
+    description = _("%(project)s: stage “%(stage)s”") % {
+        "project": str(project),
+        "stage": stage.name,
+    }
+    return invoice_create(
+        actor=actor,
+        company=project.company,
+        contact=project.contact,
+        currency=project.currency,
+        lines=[
+            LineDraft(
+                description=description,
+                quantity=Decimal("1"),
+                unit_price=stage.milestone_amount,
+                unit="service",
+            )
+        ],
+        project_stage=stage,
+    )
