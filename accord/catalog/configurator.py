@@ -218,6 +218,11 @@ def configure(
                 ]
             }
         )
+    tax_rate = tax_rate_of(product)
+    if price_list.prices_include_tax and tax_rate:
+        # Documents are priced net of VAT: a list price "VAT included" becomes the net price
+        # whose total with VAT is the list price.
+        unit_price = unit_price * HUNDRED / (HUNDRED + tax_rate)
     text = product.name
     if chosen:
         text = "{} ({})".format(product.name, ", ".join(o.option.name for o in chosen))
@@ -228,7 +233,7 @@ def configure(
         unit_price=money(unit_price),
         unit=product.unit,
         discount_percent=discount,
-        tax_rate=tax_rate_of(product),
+        tax_rate=tax_rate,
         product_id=product.pk,
         configuration=[
             {

@@ -443,9 +443,14 @@ def option_create(
 
 @transaction.atomic
 def option_update(
-    *, actor: User, option: ProductOption, fields: Mapping[str, Any]
+    *,
+    actor: User,
+    option: ProductOption,
+    fields: Mapping[str, Any],
+    prices: Mapping[PriceList, Any] | None = None,
 ) -> ProductOption:
-    """Rename an option, change its code, default or place."""
+    """Rename an option, change its code, default or place, and (``prices``: price list ->
+    amount, None removes it) its price adjustments, all or nothing."""
     _refuse_unknown(fields, OPTION_FIELDS)
     product = option.group.product
     require(actor, Action.CHANGE, product)
@@ -456,13 +461,23 @@ def option_update(
     locked.full_clean(validate_constraints=False)
     _check_option(locked)
     changes = audit.diff(before, audit.snapshot(locked))
-    if not changes:
-        return locked
-    locked.save()
-    _record_child(
-        actor=actor, action=AuditEntry.Kind.CHANGE, obj=locked, product=product, changes=changes
-    )
-    _touch(product)
+    if changes:
+        locked.save()
+        _record_child(
+            actor=actor,
+            action=AuditEntry.Kind.CHANGE,
+            obj=locked,
+            product=product,
+            changes=changes,
+        )
+        _touch(product)
+    for price_list, amount in (prices or {}).items():
+        if amount is None or amount == "":
+            price_remove(actor=actor, product=product, price_list=price_list, option=locked)
+        else:
+            price_set(
+                actor=actor, product=product, price_list=price_list, amount=amount, option=locked
+            )
     return locked
 
 
