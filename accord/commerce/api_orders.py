@@ -662,7 +662,7 @@ def invoice_create(request: HttpRequest, payload: InvoiceIn) -> Status[dict[str,
     order = get_order_for(user, payload.order) if payload.order is not None else None
     if order is None and payload.company is None:
         raise ValidationError({"company": [_("Choose the client or the order.")]})
-    quantities = None
+    quantities: dict[int, Decimal] | None = None
     if payload.order_lines is not None:
         quantities = {}
         for item in payload.order_lines:
