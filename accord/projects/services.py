@@ -50,7 +50,7 @@ PROJECT_TRANSITIONS: dict[str, set[str]] = {
     Project.Status.CANCELLED: {Project.Status.PLANNED, Project.Status.ACTIVE},
 }
 
-STAGE_ORDER = {
+STAGE_ORDER: dict[str, int] = {
     ProjectStage.Status.NOT_STARTED: 0,
     ProjectStage.Status.IN_PROGRESS: 1,
     ProjectStage.Status.DONE: 2,

@@ -158,7 +158,7 @@ def _stage_actions(stage: ProjectStage) -> list[tuple[str, str]]:
 
 
 def _status_actions(project: Project) -> list[tuple[str, str]]:
-    labels = {
+    labels: dict[str, str] = {
         Project.Status.PLANNED: _("Back to planned"),
         Project.Status.ACTIVE: _("Start")
         if project.status == Project.Status.PLANNED
@@ -467,7 +467,7 @@ def template_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpResp
                 actor=request.user,
                 template=template,
                 fields=form.cleaned_data,
-                stages=formset.rows(),
+                stages=formset.rows(),  # type: ignore[attr-defined]
             )
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
