@@ -183,9 +183,9 @@ class LeadConvertForm(forms.Form):
     """The conversion screen: for the company and the contact, "use existing" (one of the
     visible matches) or "create new"; then the optional deal."""
 
-    company_choice = forms.ChoiceField(label=_("Company"), widget=forms.RadioSelect)
+    company_choice = forms.ChoiceField(label=_("Which company"), widget=forms.RadioSelect)
     company_name = forms.CharField(label=_("New company's name"), required=False, max_length=255)
-    contact_choice = forms.ChoiceField(label=_("Contact"), widget=forms.RadioSelect)
+    contact_choice = forms.ChoiceField(label=_("Which contact"), widget=forms.RadioSelect)
     contact_last_name = forms.CharField(label=_("Last name"), required=False, max_length=120)
     contact_first_name = forms.CharField(label=_("First name"), required=False, max_length=120)
     create_deal = forms.BooleanField(label=_("Open a deal"), required=False)
@@ -266,8 +266,20 @@ class AssignmentRuleForm(forms.Form):
     method = forms.ChoiceField(
         label=_("Assign"), choices=AssignmentRule.Method.choices, widget=forms.RadioSelect
     )
-    user = forms.ModelChoiceField(label=_("User"), required=False, queryset=User.objects.none())
-    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.none())
+    user = forms.ModelChoiceField(
+        label=_("User"),
+        required=False,
+        queryset=User.objects.none(),
+        help_text=_("With “To one user”: who gets every matching lead."),
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"),
+        required=False,
+        queryset=Team.objects.none(),
+        help_text=_(
+            "With round robin: the team's active members who may own leads get them in turn."
+        ),
+    )
 
     def __init__(self, data: Any = None, *, initial: dict[str, Any] | None = None) -> None:
         super().__init__(data, initial=initial)
