@@ -264,3 +264,24 @@ def test_template_admin_pages(client):
         ("Survey", Decimal("50.00")),
         ("Design", Decimal("50.00")),
     ]
+
+
+def test_invoice_this_milestone_creates_an_invoice_for_the_stage(client):
+    from accord.commerce.models import Invoice
+    from accord.projects.views import invoice_service
+
+    if invoice_service() is None:
+        pytest.skip("the invoicing service is not there")
+    manager = user_with_role("sales_manager")
+    project = _project(manager, budget="1000000.01")
+    last = project.stages.order_by("position").last()
+    client.force_login(manager)
+
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert reverse("projects:stage_invoice", args=[project.pk, last.pk]) in page
+    response = client.post(reverse("projects:stage_invoice", args=[project.pk, last.pk]))
+
+    invoice = Invoice.objects.get(project_stage=last)
+    assert response.status_code == 302
+    assert invoice.total == Decimal("100000.01")
+    assert invoice.company == project.company and invoice.currency == "RUB"
