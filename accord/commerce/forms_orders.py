@@ -90,10 +90,20 @@ def line_prefixes(data: Mapping[str, Any]) -> list[str]:
     return [p for p in dict.fromkeys(values) if LINE_PREFIX.match(p)][:MAX_LINES]
 
 
+def picker_prefix(prefix: str) -> str:
+    """The catalogue picker of a row gets its own prefix, so its quantity input never clashes
+    with the free line's."""
+    return f"{prefix}_cat"
+
+
 def row_is_blank(data: Mapping[str, Any], prefix: str) -> bool:
     return not any(
-        str(data.get(f"{prefix}-{name}", "") or "").strip()
-        for name in ("product", "description", "unit_price")
+        str(data.get(name, "") or "").strip()
+        for name in (
+            f"{picker_prefix(prefix)}-product",
+            f"{prefix}-description",
+            f"{prefix}-unit_price",
+        )
     )
 
 
@@ -145,15 +155,17 @@ def lines_from_post(
         if row_is_blank(data, prefix):
             continue
         try:
-            if str(data.get(f"{prefix}-product", "") or "").strip():
-                from accord.catalog.forms import line_from_post  # type: ignore[import-not-found,unused-ignore]
+            if str(data.get(f"{picker_prefix(prefix)}-product", "") or "").strip():
+                from accord.catalog.forms import line_from_post
 
-                draft = line_from_post(data, prefix, price_list=price_list, user=user)
+                draft = line_from_post(
+                    data, picker_prefix(prefix), price_list=price_list, user=user
+                )
             else:
                 draft = free_line_from_post(data, prefix, default_tax=default_tax)
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
-                name = key if key.startswith(f"{prefix}-") else f"{prefix}-{key}"
+                name = key if key.startswith(prefix) else f"{prefix}-{key}"
                 errors.setdefault(name, []).extend(messages)
             continue
         drafts.append(draft)

@@ -41,7 +41,7 @@ from accord.parties.models import Company
 from accord.parties.selectors import get_company_for
 
 # The list pages live in lists_orders (declared on the list framework); urls import them there.
-LINE_FIELDS = ("product", "description", "quantity", "unit", "unit_price", "discount_percent")
+LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "discount_percent")
 
 
 def apply_errors(form: BaseForm, exc: ValidationError) -> dict[str, list[str]]:
@@ -62,16 +62,26 @@ def apply_errors(form: BaseForm, exc: ValidationError) -> dict[str, list[str]]:
     return others
 
 
-def _picker_url(prefix: str, price_list: Any) -> str:
-    """The catalogue's line picker for one row, when the catalogue provides it."""
+def _picker_url(prefix: str, price_list: Any, data: Any = None) -> str:
+    """The catalogue's line picker for one row, when the catalogue provides it; after a
+    refused save it comes back with the product, options and quantity chosen."""
+    from urllib.parse import urlencode
+
+    from accord.commerce.forms_orders import picker_prefix
+
     try:
         url = reverse("catalog:line_picker")
     except NoReverseMatch:
         return ""
-    query = f"prefix={prefix}"
-    if price_list is not None:
-        query += f"&price_list={price_list.pk}"
-    return f"{url}?{query}"
+    if price_list is None:
+        return ""
+    sub = picker_prefix(prefix)
+    params: list[tuple[str, Any]] = [("prefix", sub), ("price_list", price_list.pk)]
+    if data is not None and data.get(f"{sub}-product"):
+        params.append((f"{sub}-product", data.get(f"{sub}-product")))
+        params += [(f"{sub}-options", v) for v in data.getlist(f"{sub}-options") if v]
+        params.append((f"{sub}-quantity", data.get(f"{sub}-quantity", "")))
+    return f"{url}?{urlencode(params)}"
 
 
 def _price_list(currency: str | None) -> Any:
@@ -95,10 +105,11 @@ def _row(
     return {
         "prefix": prefix,
         "values": {name: data.get(f"{prefix}-{name}", "") for name in (*LINE_FIELDS, "tax_rate")},
+        # "quantity" for the free line's inputs, "_cat-quantity" etc. for the picker's
         "errors": {
-            key[len(prefix) + 1 :]: messages_
-            for key, messages_ in errors.items()
-            if key.startswith(f"{prefix}-")
+            key[len(prefix) + 1 :] if key.startswith(f"{prefix}-") else key[len(prefix) :]: msgs
+            for key, msgs in errors.items()
+            if key.startswith(prefix)
         },
     }
 
@@ -207,7 +218,9 @@ def order_create(request: AuthedHttpRequest) -> HttpResponse:
         form = OrderCreateForm(contacts=contacts, initial=initial)
         rows = [_row("line0")]
     for row in rows:
-        row["picker_url"] = _picker_url(row["prefix"], price_list)
+        row["picker_url"] = _picker_url(
+            row["prefix"], price_list, request.POST if request.method == "POST" else None
+        )
     return render(
         request,
         "commerce/order_form.html",
@@ -567,7 +580,7 @@ def _invoice_from_order(request: AuthedHttpRequest, order: Order) -> HttpRespons
 def _free_invoice(request: AuthedHttpRequest, company: Company) -> HttpResponse:
     contacts = company_contacts(request.user, company)
     line_errors: dict[str, list[str]] = {}
-    price_list = _price_list(None)
+    price_list = _price_list(request.POST.get("currency") or None)
     if request.method == "POST":
         form = FreeInvoiceForm(request.POST, contacts=contacts)
         drafts, prefixes, line_errors = lines_from_post(
@@ -598,10 +611,15 @@ def _free_invoice(request: AuthedHttpRequest, company: Company) -> HttpResponse:
                 return redirect(invoice.get_absolute_url())
         rows = _rows(request.POST, line_errors)
     else:
-        form = FreeInvoiceForm(contacts=contacts)
+        form = FreeInvoiceForm(
+            contacts=contacts,
+            initial={"currency": price_list.currency} if price_list is not None else {},
+        )
         rows = [_row("line0")]
     for row in rows:
-        row["picker_url"] = _picker_url(row["prefix"], price_list)
+        row["picker_url"] = _picker_url(
+            row["prefix"], price_list, request.POST if request.method == "POST" else None
+        )
     return render(
         request,
         "commerce/invoice_form.html",

@@ -291,3 +291,49 @@ def test_deal_orders_fragment(client, manager, company):
     client.force_login(manager)
     html = client.get(reverse("commerce:deal_orders", args=[deal.pk])).content.decode()
     assert order.number in html and f"deal={deal.pk}" in html
+
+
+def test_phone_order_with_a_configured_catalogue_product(client, manager, company):
+    from accord.catalog.examples import STATION_SKU, create_example_catalog
+    from accord.catalog.models import Product
+
+    create_example_catalog(user_with_role("administrator"))
+    station = Product.objects.get(sku=STATION_SKU)
+    client.force_login(manager)
+    html = client.get(reverse("commerce:order_create"), {"company": company.pk}).content.decode()
+    assert "prefix=line0_cat" in html
+    base = {"company": company.pk, "channel": "phone", "lines": ["line0", "line1"]}
+    response = client.post(
+        reverse("commerce:order_create"),
+        {
+            **base,
+            "line0_cat-product": station.pk,
+            "line0_cat-options": ["v380", "motor-1ph"],
+            "line0_cat-quantity": "0",
+            "line1-description": "Delivery",
+            "line1-quantity": "1",
+            "line1-unit_price": "5000",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "line0_cat-product=" in html  # the picker comes back with the product chosen
+    assert not Order.objects.exists()
+    response = client.post(
+        reverse("commerce:order_create"),
+        {
+            **base,
+            "line0_cat-product": station.pk,
+            "line0_cat-options": ["v380", "motor-3ph"],
+            "line0_cat-quantity": "2",
+            "line1-description": "Delivery",
+            "line1-quantity": "1",
+            "line1-unit_price": "5000",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    order = Order.objects.get()
+    first, second = order.lines.all()
+    assert first.product_id == station.pk and first.quantity == Decimal("2")
+    assert {option["code"] for option in first.configuration} >= {"v380", "motor-3ph"}
+    assert second.description == "Delivery" and second.product_id is None
