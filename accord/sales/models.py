@@ -81,6 +81,8 @@ class Lead(OwnedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "-created_at", "id"], name="lead_status_idx"),
+            # The lead list's default order (newest first) for whoever sees all leads.
+            models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
             models.Index(fields=["owner", "status", "-created_at"], name="lead_owner_idx"),
             models.Index(fields=["email"], name="lead_email_idx", condition=~Q(email="")),
             models.Index(fields=["phone"], name="lead_phone_idx", condition=~Q(phone="")),

@@ -36,7 +36,6 @@ from accord.sales.forms_leads import (
 from accord.sales.lists_leads import LEADS
 from accord.sales.models import AssignmentRule, Deal, Lead
 from accord.sales.selectors_leads import (
-    find_contact_matches,
     find_lead_duplicates,
     get_lead_for,
     split_person_name,
@@ -269,15 +268,7 @@ def _visible_matches(request: AuthedHttpRequest, lead: Lead) -> tuple[list[Compa
         exclude_pk=lead.pk,
     )
     companies = [d.obj for d in duplicates.companies if d.visible and isinstance(d.obj, Company)]
-    contacts: list[Contact] = []
-    if lead.full_name or lead.email or lead.phone:
-        contacts = [
-            d.obj
-            for d in find_contact_matches(
-                user=request.user, full_name=lead.full_name, email=lead.email, phone=lead.phone
-            )
-            if d.visible and isinstance(d.obj, Contact)
-        ]
+    contacts = [d.obj for d in duplicates.contacts if d.visible and isinstance(d.obj, Contact)]
     return companies, contacts
 
 
