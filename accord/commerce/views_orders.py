@@ -35,11 +35,13 @@ from accord.commerce.forms_orders import (
 from accord.commerce.models import Invoice, Order, OrderLine
 from accord.commerce.pricing import LineDraft
 from accord.core.errors import ConflictError
+from accord.core.history import history_page
 from accord.core.http import AuthedHttpRequest
 from accord.core.permissions import Action, Scope, allows, user_scope
 from accord.parties.models import Company
 from accord.parties.selectors import get_company_for
 
+HISTORY_PAGE_SIZE = 20
 # The list pages live in lists_orders (declared on the list framework); urls import them there.
 LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "discount_percent")
 
@@ -281,6 +283,10 @@ def _order_context(request: AuthedHttpRequest, order: Order, **extra: Any) -> di
         "line_form": OrderLineForm(initial={"tax_rate": _default_tax(), "quantity": 1}),
         "reason_form": ReasonForm(),
         "company_visible": _company_visible(request, order.company_id),
+        "history": history_page(request.user, order, limit=HISTORY_PAGE_SIZE),
+        "more_url": reverse("commerce:order_history", args=[order.pk]),
+        "object": order,
+        "object_type": "order",
         **extra,
     }
 
@@ -648,6 +654,10 @@ def _invoice_context(request: AuthedHttpRequest, invoice: Invoice, **extra: Any)
         "company_visible": _company_visible(request, invoice.company_id),
         "order_visible": invoice.order_id is not None
         and selectors.orders_visible_to(request.user).filter(pk=invoice.order_id).exists(),
+        "history": history_page(request.user, invoice, limit=HISTORY_PAGE_SIZE),
+        "more_url": reverse("commerce:invoice_history", args=[invoice.pk]),
+        "object": invoice,
+        "object_type": "invoice",
         **extra,
     }
 
@@ -739,6 +749,41 @@ def payment_delete(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Payment removed."))
     return redirect(invoice.get_absolute_url())
+
+
+def _history(request: AuthedHttpRequest, obj: Any, object_type: str, url: str) -> HttpResponse:
+    before = request.GET.get("before", "")
+    page = history_page(
+        request.user,
+        obj,
+        limit=HISTORY_PAGE_SIZE,
+        before_id=int(before) if before.isdigit() else None,
+    )
+    return render(
+        request,
+        "core/_history.html",
+        {
+            "object": obj,
+            "object_type": object_type,
+            "page": page,
+            "more_url": url,
+            "fragment": True,
+        },
+    )
+
+
+@login_required
+def order_history(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """More of an order's history (the "More" button)."""
+    order = selectors.get_order_for(request.user, pk)
+    return _history(request, order, "order", reverse("commerce:order_history", args=[pk]))
+
+
+@login_required
+def invoice_history(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """More of an invoice's history (the "More" button)."""
+    invoice = selectors.get_invoice_for(request.user, pk)
+    return _history(request, invoice, "invoice", reverse("commerce:invoice_history", args=[pk]))
 
 
 # --- fragments for the client card and the deal page ----------------------------------------

@@ -337,3 +337,17 @@ def test_phone_order_with_a_configured_catalogue_product(client, manager, compan
     assert first.product_id == station.pk and first.quantity == Decimal("2")
     assert {option["code"] for option in first.configuration} >= {"v380", "motor-3ph"}
     assert second.description == "Delivery" and second.product_id is None
+
+
+def test_order_and_invoice_pages_show_their_history(client, manager, company):
+    from accord.commerce.services_orders import order_cancel
+
+    order = make_order(actor=manager, company=company)
+    order_cancel(actor=manager, order=order, reason="Client changed his mind")
+    invoice = invoice_create(actor=manager, company=company, lines=[draft()], issue=True)
+    client.force_login(manager)
+    html = client.get(order.get_absolute_url()).content.decode()
+    assert "Client changed his mind" in html and "History" in html
+    html = client.get(invoice.get_absolute_url()).content.decode()
+    assert "History" in html and "Draft → Issued" in html
+    assert client.get(reverse("commerce:order_history", args=[order.pk])).status_code == 200
