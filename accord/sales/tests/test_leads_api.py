@@ -143,3 +143,16 @@ def test_list_endpoint_pages_with_a_fixed_query_budget():
     second = client.get("/api/leads", {"limit": 2, "after": first.json()["next"]})
     assert [r["full_name"] for r in second.json()["items"]] == ["Lead 0"]
     assert second.json()["next"] is None
+
+
+def test_read_only_may_read_but_not_create_through_the_api():
+    reader = user_with_role("read_only")
+    manager = user_with_role("sales_manager")
+    lead = services_leads.lead_create(actor=manager, fields={"full_name": "Anna"})
+    client = token_client(reader)
+
+    assert client.get(f"/api/leads/{lead.pk}").status_code == 200
+    assert _json(client, "post", "/api/leads", {"full_name": "Nope"}).status_code == 403
+    refused = _json(client, "patch", f"/api/leads/{lead.pk}", {"version": 1, "city": "X"})
+    assert refused.status_code == 403
+    assert Lead.objects.count() == 1 and Lead.objects.get().city == ""

@@ -196,3 +196,41 @@ def test_assignment_rules_pages_for_administrators_only():
     )
     assert edited.status_code == 200 and edited.context["form"].errors["user"]
     assert AuditEntry.objects.filter(object_type="sales.assignmentrule").count() == 2
+
+
+def test_converted_lead_edit_is_refused_with_a_message_and_detail_links_the_client():
+    manager = user_with_role("sales_manager")
+    lead = services_leads.lead_create(actor=manager, fields={"company_name": "Omega"})
+    conversion = services_leads.lead_convert(actor=manager, lead=lead, create_deal=False)
+    client = _client(manager)
+
+    response = client.get(reverse("sales:lead_edit", args=[lead.pk]), follow=True)
+
+    assert response.redirect_chain == [(lead.get_absolute_url(), 302)]
+    body = response.content.decode()
+    assert "already been converted" in body
+    assert conversion.company.get_absolute_url() in body
+    assert reverse("sales:lead_convert", args=[lead.pk]) not in body
+
+
+def test_list_filters_by_source_and_created_range():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accord.core.models import Picklist, PicklistOption
+
+    manager = user_with_role("sales_manager")
+    web, _created = PicklistOption.objects.get_or_create(
+        picklist=Picklist.SOURCE, code="website", defaults={"label": "Website"}
+    )
+    services_leads.lead_create(actor=manager, fields={"full_name": "From web", "source": web})
+    old = services_leads.lead_create(actor=manager, fields={"full_name": "Old call"})
+    Lead.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    client = _client(manager)
+
+    by_source = client.get(reverse("sales:lead_list"), {"source": web.pk}).content.decode()
+    assert "From web" in by_source and "Old call" not in by_source
+    since = (timezone.localdate() - timedelta(days=7)).isoformat()
+    recent = client.get(reverse("sales:lead_list"), {"created_from": since}).content.decode()
+    assert "From web" in recent and "Old call" not in recent
