@@ -2,8 +2,10 @@
 
 Every record is written through the same services as the UI and the API (users, teams and
 custom fields through accord.core.services, clients through accord.parties.services,
-activities through accord.activities.services), inside ``audit_context(source="command")``,
-so the demo also shows a realistic history. All data is synthetic (see accord.ops.synthetic).
+activities through accord.activities.services, and the sales side -- leads, deals, catalogue,
+quotes, orders, invoices, projects -- through theirs in accord.ops.demo_sales), inside
+``audit_context(source="command")``, so the demo also shows a realistic history. All data is
+synthetic (see accord.ops.synthetic).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from accord.activities.services import activity_complete, activity_create
 from accord.core import services as core_services
 from accord.core.audit import audit_context
 from accord.core.models import CustomFieldDefinition, PicklistOption, Role, Team, User
-from accord.ops import synthetic
+from accord.ops import demo_sales, synthetic
 from accord.parties.models import Company, Contact
 from accord.parties.services import company_create, contact_create
 
@@ -66,6 +68,7 @@ USERS = (
     DemoUser("marketing", "marketing", "Lena", "Becker", "de", "Europe/Berlin", ()),
     DemoUser("readonly", "read_only", "Pierre", "Lefèvre", "fr", "Europe/Paris", ()),
 )
+USERNAMES = tuple(u.username for u in USERS)
 DESIGN_STAGES = ("Pre-design", "Stage P (design)", "Stage RD (working drawings)", "Supervision")
 LANGUAGES = ("Russian", "French", "English", "German")
 TAGS = ("key account", "tender 2026", "BIM", "public procurement", "newsletter", "repeat client")
@@ -145,7 +148,13 @@ def load(
     """Create the demo organisation once; a second call creates nothing."""
     say = progress or (lambda _line: None)
     if is_loaded():
-        return DemoResult(created=False, logins=logins())
+        if demo_sales.is_loaded() or not companies:
+            return DemoResult(created=False, logins=logins())
+        # Loaded before the sales apps existed: add their part only.
+        with audit_context(source="command"), transaction.atomic():
+            users = {u.username: u for u in User.objects.filter(username__in=USERNAMES)}
+            counts = demo_sales.SalesDemo(users=users, seed=seed, say=say).load()
+        return DemoResult(created=True, logins=logins(), counts=counts)
     with audit_context(source="command"), transaction.atomic():
         builder = _Builder(seed=seed, say=say)
         builder.users_and_teams()
@@ -153,6 +162,9 @@ def load(
         builder.companies(companies)
         builder.contacts(contacts)
         builder.activities(activities)
+        if companies:
+            sales = demo_sales.SalesDemo(users=builder.users, seed=seed, say=say)
+            builder.counts.update(sales.load())
     return DemoResult(created=True, logins=logins(), counts=builder.counts)
 
 
