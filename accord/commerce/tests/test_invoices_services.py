@@ -173,3 +173,31 @@ def test_read_only_cannot_add_payments(manager, company):
     with pytest.raises(PermissionDenied):
         payment_create(actor=reader, invoice=invoice, amount=Decimal("1.00"))
     assert not Payment.objects.exists()
+
+
+def test_invoice_for_a_project_stage_milestone(manager, company):
+    from accord.projects.models import Project, ProjectStage
+
+    project = Project.objects.create(
+        name="Office building", company=company, currency="RUB", owner=manager
+    )
+    stage = ProjectStage.objects.create(project=project, name="Survey", position=1)
+    invoice = invoice_create(
+        actor=manager,
+        company=company,
+        lines=[draft("Survey stage", "1", "1000.00")],
+        project_stage=stage,
+    )
+    assert invoice.project_stage == stage
+    other = make_company(owner=manager, name="Other")
+    with pytest.raises(ValidationError) as caught:
+        invoice_create(actor=manager, company=other, lines=[draft()], project_stage=stage.pk)
+    assert "project_stage" in caught.value.message_dict
+    stranger = user_with_role("sales_manager")
+    with pytest.raises(ValidationError):
+        invoice_create(
+            actor=stranger,
+            company=make_company(owner=stranger, name="Theirs"),
+            lines=[draft()],
+            project_stage=stage,
+        )
