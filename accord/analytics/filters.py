@@ -8,6 +8,7 @@ import datetime
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -215,6 +216,46 @@ class ReportFilterForm(forms.Form):
             team=data.get("team"),
             owner=data.get("owner"),
         )
+
+
+def display_form(form: ReportFilterForm, report_filter: ReportFilter | None) -> ReportFilterForm:
+    """The form to show: with its errors when the input was refused, otherwise a fresh one
+    holding the effective dates (so a preset's range can be adjusted by hand)."""
+    if report_filter is None:
+        return form
+    return ReportFilterForm(
+        None,
+        user=form.user,
+        initial={
+            "from": report_filter.start,
+            "to": report_filter.end,
+            "pipeline": report_filter.pipeline,
+            "team": report_filter.team,
+            "owner": report_filter.owner,
+        },
+    )
+
+
+def preset_links(report_filter: ReportFilter | None) -> list[dict[str, Any]]:
+    """The period presets as links (no JavaScript needed), keeping pipeline, team and manager;
+    the preset matching the current period is marked."""
+    today = timezone.localtime(timezone.now(), report_filter.tz if report_filter else None).date()
+    keep: dict[str, str] = {}
+    if report_filter is not None:
+        keep = {k: v for k, v in report_filter.query_params().items() if k not in ("from", "to")}
+    links = []
+    for code, label in PRESET_CHOICES:
+        if code == Preset.CUSTOM:
+            continue
+        start, end = preset_range(code, today)
+        is_current = report_filter is not None and (report_filter.start, report_filter.end) == (
+            start,
+            end,
+        )
+        links.append(
+            {"label": label, "query": urlencode({"period": code, **keep}), "current": is_current}
+        )
+    return links
 
 
 def parse_filter(params: Any, user: User) -> tuple[ReportFilterForm, ReportFilter | None]:

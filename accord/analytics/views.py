@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accord.analytics import charts
-from accord.analytics.filters import ReportFilter, parse_filter
+from accord.analytics.filters import ReportFilter, display_form, parse_filter, preset_links
 from accord.analytics.formatting import csv_value, format_row, format_value
 from accord.analytics.queries import REPORTS, Report, run_report
 from accord.core.export import csv_response, safe_cell
@@ -62,7 +62,8 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
         request,
         "analytics/dashboard.html",
         {
-            "form": form,
+            "form": display_form(form, report_filter),
+            "presets": preset_links(report_filter),
             "report_filter": report_filter,
             "cards": cards,
             "query": query,
@@ -109,7 +110,8 @@ def report(request: AuthedHttpRequest, slug: str) -> HttpResponse | StreamingHtt
         if report_filter is not None:
             return export_csv(request, slug, report_filter)
     context: dict[str, Any] = {
-        "form": form,
+        "form": display_form(form, report_filter),
+        "presets": preset_links(report_filter),
         "slug": slug,
         "title": REPORT_TITLES[slug],
         "may_export": may_run(request.user, slug, Action.EXPORT),

@@ -4,12 +4,13 @@ validation and safe exports."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import pytest
 from django.urls import reverse
 
-from accord.analytics.tests.dataset import Dataset, build
+from accord.analytics.tests.dataset import MSK, Dataset, build
 from accord.core.models import PicklistOption
 from accord.core.testing import assert_num_queries, user_with_role
 
@@ -299,3 +300,33 @@ def test_api_unknown_report_and_forbidden_report(client, data):
 
     assert client.get("/api/reports/salaries", MARCH).status_code == 404
     assert client.get("/api/reports/retention", MARCH).status_code == 403
+
+
+def test_period_presets_are_links_and_fill_the_dates(client, data):
+    from accord.analytics.filters import preset_range
+
+    client.force_login(data.head)
+    today = datetime.datetime.now(MSK).date()
+    start, end = preset_range("year", today)
+
+    response = client.get(reverse("analytics:report", args=["win-rate"]), {"period": "year"})
+
+    html = response.content.decode()
+    assert '<a class="pill current" href="?period=year" aria-current="true">' in html
+    assert f'value="{start.isoformat()}"' in html and f'value="{end.isoformat()}"' in html
+
+
+def test_preset_ranges():
+    from accord.analytics.filters import preset_range
+
+    day = datetime.date(2026, 11, 23)
+    assert preset_range("month", day) == (datetime.date(2026, 11, 1), datetime.date(2026, 11, 30))
+    assert preset_range("quarter", day) == (
+        datetime.date(2026, 10, 1),
+        datetime.date(2026, 12, 31),
+    )
+    assert preset_range("year", day) == (datetime.date(2026, 1, 1), datetime.date(2026, 12, 31))
+    assert preset_range("last12", day) == (
+        datetime.date(2025, 12, 1),
+        datetime.date(2026, 11, 30),
+    )
