@@ -176,6 +176,12 @@ def _detail_context(request: AuthedHttpRequest, lead: Lead, **extra: Any) -> dic
             "status_form",
             LeadStatusForm(initial={"status": lead.status, "version": lead.version}),
         ),
+        "next_statuses": [
+            (value, Lead.Status(value).label)
+            for value in services_leads.TRANSITIONS[lead.status]
+            if value != Lead.Status.UNQUALIFIED
+        ],
+        "may_unqualify": Lead.Status.UNQUALIFIED in services_leads.TRANSITIONS[lead.status],
         "history": history_page(request.user, lead, limit=HISTORY_PAGE_SIZE),
         "more_url": reverse("sales:lead_history", args=[lead.pk]),
         "object": lead,

@@ -101,7 +101,13 @@ def test_duplicates_fragment_and_detail_page():
     assert "Anna" in fragment.content.decode()
     detail = client.get(lead.get_absolute_url())
     assert detail.status_code == 200
-    assert reverse("sales:lead_convert", args=[lead.pk]) in detail.content.decode()
+    body = detail.content.decode()
+    assert reverse("sales:lead_convert", args=[lead.pk]) in body
+    assert [label for _value, label in detail.context["next_statuses"]] == [
+        "Contacted",
+        "Qualified",
+    ]
+    assert 'name="status" value="contacted"' in body and detail.context["may_unqualify"]
 
 
 def test_status_form_requires_a_reason_for_not_qualified():
