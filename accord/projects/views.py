@@ -48,7 +48,11 @@ def invoice_service() -> Any:
 
 @login_required
 def project_list(request: AuthedHttpRequest) -> HttpResponse:
-    return core_lists.render_list(request, PROJECTS)
+    """The list framework's page, with a link to "My stages" next to "New project"."""
+    if request.GET.get("part") == "filters":
+        return core_lists.render_list(request, PROJECTS)
+    context = core_lists.list_context(PROJECTS, request.user, request.GET)
+    return render(request, "projects/project_list.html", context)
 
 
 @login_required
