@@ -128,3 +128,40 @@ def test_rule_without_a_target_names_the_field():
         _rule(admin, method="user", user=admin, country="FRA")
     assert list(info.value.message_dict) == ["country"]
     assert AssignmentRule.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_round_robin_gives_simultaneous_leads_to_different_people():
+    """Two leads entered at the same moment: the rule's row lock makes the second wait for the
+    first, so they go to two people (PostgreSQL; SQLite serialises writers anyway)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite has one writer at a time")
+    admin = user_with_role("administrator")
+    team = TeamFactory(name="Night shift")
+    members = {user_with_role("sales_manager", team=team).pk for _ in range(2)}
+    _rule(admin, method="round_robin", team=team)
+    marketing = user_with_role("marketing")
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def enter(name: str) -> None:
+        try:
+            barrier.wait()
+            services_leads.lead_create(actor=marketing, fields={"full_name": name})
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=enter, args=(f"Lead {i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert set(Lead.objects.values_list("owner_id", flat=True)) == members
