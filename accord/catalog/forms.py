@@ -70,6 +70,18 @@ def parse_discount(value: Any, field: str) -> Decimal:
     return number
 
 
+def option_codes_from(data: Any, prefix: str) -> list[str]:
+    """The chosen option codes: repeated ``<prefix>-options`` (checkboxes, API-like posts)
+    plus ``<prefix>-options-<group>`` (the radios of a single-choice group, which need a
+    name of their own so that answering one group does not clear another)."""
+    key = f"{prefix}-options"
+    codes = _values(data, key)
+    for name in list(data.keys()):
+        if str(name).startswith(f"{key}-"):
+            codes.extend(_values(data, name))
+    return [code for code in codes if code.strip()]
+
+
 def _values(data: Any, key: str) -> list[str]:
     if hasattr(data, "getlist"):
         return [str(v) for v in data.getlist(key)]
@@ -83,8 +95,8 @@ def _values(data: Any, key: str) -> list[str]:
 
 def line_from_post(data: Any, prefix: str, *, price_list: PriceList, user: Any) -> LineDraft:
     """The line the picker's inputs describe (``<prefix>-product``, repeated
-    ``<prefix>-options``, ``<prefix>-quantity``, optional ``<prefix>-discount_percent``),
-    priced in ``price_list`` by the configurator.
+    ``<prefix>-options`` (and ``<prefix>-options-<group>`` for radios), ``<prefix>-quantity``,
+    optional ``<prefix>-discount_percent``), priced in ``price_list`` by the configurator.
 
     Raises ValidationError keyed ``<prefix>-product``, ``<prefix>-quantity``,
     ``<prefix>-discount_percent``, ``configuration`` or ``price_list``. Only products the user
@@ -117,7 +129,7 @@ def line_from_post(data: Any, prefix: str, *, price_list: PriceList, user: Any) 
     try:
         return configure(
             product=product,
-            option_codes=_values(data, f"{prefix}-options"),
+            option_codes=option_codes_from(data, prefix),
             price_list=price_list,
             quantity=quantity,
             discount_percent=discount,

@@ -95,7 +95,7 @@ def product_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "can_change": can_change,
         "description": describe(product, price_list),
         "price_list": price_list,
-        "price_form": PriceForm() if can_change else None,
+        "price_form": PriceForm(initial={"price_list": price_list}) if can_change else None,
     }
     if price_list is not None and product.is_active:
         context["try"] = picker_context(

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from accord.catalog.configurator import ProductDescription, describe
-from accord.catalog.forms import clean_prefix, line_from_post
+from accord.catalog.forms import clean_prefix, line_from_post, option_codes_from
 from accord.catalog.models import Price, PriceList, Product
 from accord.catalog.selectors import default_price_list, get_price_list, get_product_for
 from accord.catalog.selectors import products_visible_to as visible_products
@@ -87,7 +87,7 @@ def picker_context(
     description: ProductDescription = describe(product, price_list)
     has_choice = data is not None and str(data.get(f"{prefix}-product") or "") == str(product.pk)
     if has_choice:
-        chosen = list(data.getlist(f"{prefix}-options")) if hasattr(data, "getlist") else []
+        chosen = option_codes_from(data, prefix)
         quantity = data.get(f"{prefix}-quantity") or "1"
     else:
         chosen = description.default_codes

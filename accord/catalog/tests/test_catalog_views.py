@@ -65,7 +65,8 @@ def test_product_detail_shows_prices_options_and_try_form(manager: User, station
     html = response.content.decode()
     assert response.status_code == 200
     assert "Remote monitoring" in html and "requires «GSM modem»" in html
-    assert 'name="try-options"' in html
+    assert 'name="try-options" value="remote"' in html  # checkboxes share one name
+    assert 'name="try-options-' in html  # each single-choice group has its own radios
     assert "1,740,000.00" in html  # 1 450 000 net + 20 % VAT with the defaults
     assert reverse("catalog:product_edit", args=[station.pk]) not in html
 
