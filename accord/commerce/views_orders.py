@@ -81,7 +81,9 @@ def _picker_url(prefix: str, price_list: Any, data: Any = None) -> str:
     params: list[tuple[str, Any]] = [("prefix", sub), ("price_list", price_list.pk)]
     if data is not None and data.get(f"{sub}-product"):
         params.append((f"{sub}-product", data.get(f"{sub}-product")))
-        params += [(f"{sub}-options", v) for v in data.getlist(f"{sub}-options") if v]
+        from accord.catalog.forms import option_codes_from
+
+        params += [(f"{sub}-options", v) for v in option_codes_from(data, sub)]
         params.append((f"{sub}-quantity", data.get(f"{sub}-quantity", "")))
     return f"{url}?{urlencode(params)}"
 
