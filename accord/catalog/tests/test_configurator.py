@@ -170,3 +170,28 @@ def test_describe_and_default_tax_rate(kns: Product) -> None:
     assert default_tax_rate("FR") == Decimal("20.00")
     assert default_tax_rate("DE") == Decimal("19.00")
     assert default_tax_rate("US") == Decimal("0")
+
+
+def test_price_list_with_vat_included_gives_the_net_price(kns: Product) -> None:
+    rub = default_price_list()
+    assert rub is not None
+    PriceList.objects.filter(pk=rub.pk).update(prices_include_tax=True)
+    rub.refresh_from_db()
+    Price.objects.filter(price_list=rub, product=kns, option__isnull=True).update(
+        amount=Decimal("1200.00")
+    )
+    line = configure(
+        product=kns, option_codes=["v220", "single"], price_list=rub, quantity=Decimal("1")
+    )
+    assert (line.unit_price, line.tax_rate) == (Decimal("1000.00"), Decimal("20.00"))
+
+
+def test_inactive_product_and_price_list_refused(kns: Product) -> None:
+    rub = default_price_list()
+    assert rub is not None
+    Product.objects.filter(pk=kns.pk).update(is_active=False)
+    kns.refresh_from_db()
+    rub.is_active = False
+    with pytest.raises(ValidationError) as exc:
+        configure(product=kns, option_codes=["v220"], price_list=rub, quantity=Decimal("1"))
+    assert sorted(exc.value.message_dict) == ["price_list", "product"]
