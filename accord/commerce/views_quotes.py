@@ -55,6 +55,12 @@ def money(value: Any, currency: str) -> str:
     return pdf.format_money(value, currency, (get_language() or "en")[:2])
 
 
+def plain(value: Any) -> str:
+    """A Decimal without trailing zeros or exponent (10, 7.5, 33.335), for inputs and cells."""
+    text = format(value.normalize(), "f")
+    return text
+
+
 def _client_contacts(user: Any, quote_or_deal: Any) -> Any:
     company_id = quote_or_deal.company_id
     return (
@@ -132,6 +138,9 @@ def _line_rows(quote: Quote, lines: list[QuoteLine]) -> list[dict[str, Any]]:
     return [
         {
             "line": line,
+            "quantity": plain(line.quantity),
+            "discount": plain(line.discount_percent),
+            "tax_rate": plain(line.tax_rate),
             "unit_price": money(line.unit_price, quote.currency),
             "net": money(line.net_amount, quote.currency),
             "total": money(line.total_amount, quote.currency),
@@ -154,7 +163,11 @@ def _totals(quote: Quote, lines: list[QuoteLine]) -> dict[str, Any]:
         "discount_total": money(quote.discount_total, quote.currency),
         "net": money(quote.total - quote.tax_total, quote.currency),
         "by_rate": [
-            {"rate": rate, "net": money(net, quote.currency), "tax": money(tax, quote.currency)}
+            {
+                "rate": plain(rate),
+                "net": money(net, quote.currency),
+                "tax": money(tax, quote.currency),
+            }
             for rate, net, tax in computed.tax_by_rate
         ],
         "total": money(quote.total, quote.currency),
@@ -190,11 +203,11 @@ def _lines_context(
             editing_form = FreeLineForm(
                 initial={
                     "description": line.description,
-                    "quantity": line.quantity.normalize(),
+                    "quantity": plain(line.quantity),
                     "unit": line.unit,
                     "unit_price": line.unit_price,
-                    "discount_percent": line.discount_percent.normalize(),
-                    "tax_rate": line.tax_rate.normalize(),
+                    "discount_percent": plain(line.discount_percent),
+                    "tax_rate": plain(line.tax_rate),
                     "version": quote.version,
                 },
                 auto_id="id_edit_%s",
@@ -211,7 +224,7 @@ def _lines_context(
             initial={
                 "quantity": "1",
                 "unit": "pcs",
-                "tax_rate": services_quotes.default_tax_rate().normalize(),
+                "tax_rate": plain(services_quotes.default_tax_rate()),
                 "version": quote.version,
             },
             auto_id="id_new_%s",
@@ -219,7 +232,7 @@ def _lines_context(
         "discount_form": discount_form
         or QuoteDiscountForm(
             initial={
-                "discount_percent": quote.discount_percent.normalize(),
+                "discount_percent": plain(quote.discount_percent),
                 "version": quote.version,
             },
             auto_id="id_discount_%s",
