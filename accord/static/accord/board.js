@@ -6,6 +6,7 @@
   "use strict";
 
   var pending = null; // {card, from, next, stage, kind}
+  var dragged = null; // the card being dragged (dataTransfer is not readable everywhere)
 
   function board() { return document.getElementById("board"); }
 
@@ -125,6 +126,7 @@
   document.addEventListener("dragstart", function (event) {
     var card = event.target.closest && event.target.closest(".board-card[draggable=true]");
     if (!card) return;
+    dragged = card;
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", card.getAttribute("data-deal"));
     card.classList.add("is-dragging");
@@ -132,6 +134,7 @@
   document.addEventListener("dragend", function (event) {
     var card = event.target.closest && event.target.closest(".board-card");
     if (card) card.classList.remove("is-dragging");
+    dragged = null;
     document.querySelectorAll(".board-column.is-over").forEach(function (c) { c.classList.remove("is-over"); });
   });
   document.addEventListener("dragover", function (event) {
@@ -150,8 +153,8 @@
     if (!column) return;
     event.preventDefault();
     column.classList.remove("is-over");
-    var id = event.dataTransfer.getData("text/plain");
-    var card = document.getElementById("deal-card-" + id);
+    var card = dragged || document.getElementById("deal-card-" + event.dataTransfer.getData("text/plain"));
+    dragged = null;
     if (!card) return;
     var source = card.closest(".board-column");
     if (source === column) return;
