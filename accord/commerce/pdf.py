@@ -116,6 +116,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
+        "small_right": ParagraphStyle(
+            "small_right", parent=base, fontSize=7.5, leading=9.5, alignment=TA_RIGHT
+        ),
         "title": ParagraphStyle(
             "title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=4
         ),
@@ -153,7 +156,7 @@ def _letterhead(seller: SellerProfile, styles: dict[str, ParagraphStyle]) -> Tab
     ids = _tax_ids(seller)
     if ids:
         lines.append(", ".join(ids))
-    details = Paragraph("<br/>".join(lines), styles["small"])
+    details = Paragraph("<br/>".join(lines), styles["small_right"])
     logo: Any = ""
     if seller.logo:
         try:
@@ -212,7 +215,12 @@ def _lines_table(quote: Quote, lines: list[Any], styles: dict[str, ParagraphStyl
         _("Net"),
         _("VAT"),
     ]
-    rows: list[list[Any]] = [[Paragraph(f"<b>{escape(h)}</b>", styles["small"]) for h in header]]
+    rows: list[list[Any]] = [
+        [
+            Paragraph(f"<b>{escape(h)}</b>", styles["small" if i < 2 else "small_right"])
+            for i, h in enumerate(header)
+        ]
+    ]
     for line in lines:
         description = _text(line.description)
         options = [
@@ -236,7 +244,7 @@ def _lines_table(quote: Quote, lines: list[Any], styles: dict[str, ParagraphStyl
                 f"{format_number(line.tax_rate, language)} %",
             ]
         )
-    widths = [9 * mm, 63 * mm, 14 * mm, 12 * mm, 22 * mm, 14 * mm, 24 * mm, 16 * mm]
+    widths = [10 * mm, 54 * mm, 14 * mm, 12 * mm, 22 * mm, 18 * mm, 26 * mm, 18 * mm]
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(

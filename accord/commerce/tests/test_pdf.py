@@ -2,6 +2,7 @@
 in the quote's language, the right totals."""
 
 import io
+import os
 from decimal import Decimal
 
 import pytest
@@ -71,7 +72,12 @@ def test_russian_quote_prints_cyrillic_names_labels_and_totals(translated_labels
     )
     quote.refresh_from_db()
 
-    text = _text(pdf.quote_pdf(quote))
+    data = pdf.quote_pdf(quote)
+    text = _text(data)
+    shots = os.environ.get("ACCORD_SCREENSHOTS")
+    if shots:
+        with open(f"{shots}/quote-ru.pdf", "wb") as handle:
+            handle.write(data)
 
     assert quote.language == "ru"
     assert "ООО «Челябэнергопроект»" in text
