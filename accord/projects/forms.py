@@ -196,7 +196,8 @@ class BaseTemplateStageFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         result = []
         ordered = sorted(
             (f for f in self.forms if f.has_changed() or f.cleaned_data.get("id")),
-            key=lambda f: (f.cleaned_data.get("ORDER") or 0, self.forms.index(f)),
+            # rows without a number (new ones) come after the numbered ones
+            key=lambda f: (f.cleaned_data.get("ORDER") or 10_000, self.forms.index(f)),
         )
         for form in ordered:
             data = dict(form.cleaned_data)

@@ -610,6 +610,7 @@ def stage_add(
 ) -> ProjectStage:
     """Add a stage at the end of a project; the shares of all stages stay within 100 %."""
     project = _lock_project(actor, project)
+    _require_open(project)
     share = _decimal(budget_share, "budget_share")
     _check_share_total(project, exclude_pk=None, new_share=share)
     last = ProjectStage.objects.filter(project=project).aggregate(m=Max("position"))["m"]
@@ -639,6 +640,14 @@ def stage_add(
     recompute_milestones(project)
     stage.refresh_from_db()
     return stage
+
+
+def _require_open(project: Project) -> None:
+    """Stages of a completed or cancelled project stay as they were (payments excepted)."""
+    if project.status in (Project.Status.COMPLETED, Project.Status.CANCELLED):
+        raise ValidationError(
+            {"status": [_("The project is closed; reopen it before changing its stages.")]}
+        )
 
 
 def _check_dates(stage: ProjectStage) -> None:
@@ -710,6 +719,7 @@ def stage_update(
 def stage_remove(*, actor: User, stage: ProjectStage, expected_version: int | None = None) -> None:
     """Remove a stage; refused once its milestone is paid (the money is on record)."""
     project, locked = _locked_stage(actor, stage, expected_version)
+    _require_open(project)
     if locked.milestone_paid_on is not None:
         raise ValidationError(
             {"milestone_paid_on": [_("A stage whose milestone is paid cannot be removed.")]}
@@ -768,10 +778,7 @@ def stage_set_status(
     if status not in ProjectStage.Status.values:
         raise ValidationError({"status": [_("Unknown status.")]})
     project, locked = _locked_stage(actor, stage, expected_version)
-    if project.status in (Project.Status.COMPLETED, Project.Status.CANCELLED):
-        raise ValidationError(
-            {"status": [_("The project is closed; reopen it before changing its stages.")]}
-        )
+    _require_open(project)
     if locked.status == status:
         return locked
     before = audit.snapshot(locked)

@@ -185,12 +185,15 @@ def project_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     can_invoice = invoice_service() is not None and allows(
         request.user, Action.ADD, _invoice_model()
     )
+    invoices = _stage_invoices(request, stages)
     rows = [
         {
             "stage": stage,
             "days_overdue": progress.days_overdue(stage),
             "actions": _stage_actions(stage) if can_change and is_open else [],
+            "invoices": invoices.get(stage.pk, []),
             "can_invoice": can_invoice
+            and stage.pk not in invoices
             and stage.has_payment_milestone
             and stage.milestone_amount > 0
             and stage.milestone_paid_on is None,
@@ -218,6 +221,26 @@ def project_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "share_total": sum((s.budget_share for s in stages), services.ZERO),
         },
     )
+
+
+def _stage_invoices(request: AuthedHttpRequest, stages: list[ProjectStage]) -> dict[int, list[Any]]:
+    """Invoices (not cancelled) the user may see for these stages, by stage: one query, and
+    none at all when the invoicing part is not there."""
+    if invoice_service() is None or not stages:
+        return {}
+    from accord.commerce.selectors_orders import invoices_visible_to
+
+    result: dict[int, list[Any]] = {}
+    queryset = (
+        invoices_visible_to(request.user)
+        .filter(project_stage__in=[s.pk for s in stages])
+        .exclude(status=_invoice_model().Status.CANCELLED)
+        .only("pk", "number", "project_stage_id")
+    )
+    for invoice in queryset:
+        if invoice.project_stage_id is not None:
+            result.setdefault(invoice.project_stage_id, []).append(invoice)
+    return result
 
 
 def _invoice_model() -> Any:

@@ -487,3 +487,21 @@ def test_my_stages_overdue_first_then_by_deadline():
         "Working documentation",
         "Author's supervision",
     ]
+
+
+def test_stages_of_a_cancelled_project_are_frozen_but_payments_still_recorded():
+    manager = user_with_role("sales_manager")
+    project = _project(manager)
+    stage = project.stages.order_by("position").first()
+    project = services.project_set_status(actor=manager, project=project, status="cancelled")
+    count = project.stages.count()
+
+    with pytest.raises(ValidationError) as info:
+        services.stage_add(actor=manager, project=project, name="Extra")
+    assert "status" in info.value.message_dict
+    with pytest.raises(ValidationError):
+        services.stage_set_status(actor=manager, stage=stage, status="done")
+    assert project.stages.count() == count
+
+    paid = services.stage_set_paid(actor=manager, stage=stage, paid_on=START)
+    assert paid.milestone_paid_on == START

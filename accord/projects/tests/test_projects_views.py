@@ -154,6 +154,50 @@ def test_read_only_engineer_sees_page_without_actions_and_cannot_post(client):
     assert stage.status == "not_started"
 
 
+def test_template_rows_keep_their_order_and_new_rows_come_last(client):
+    admin = user_with_role("administrator")
+    client.force_login(admin)
+    template = default_template()
+    stages = list(template.stages.order_by("position"))
+    data = {
+        "name": template.name,
+        "is_active": "on",
+        "stages-TOTAL_FORMS": "6",
+        "stages-INITIAL_FORMS": "4",
+    }
+    shares = ["15", "35", "40", "5"]
+    for index, stage in enumerate(stages):
+        data.update(
+            {
+                f"stages-{index}-id": stage.pk,
+                f"stages-{index}-name": stage.name,
+                f"stages-{index}-duration_days": stage.duration_days,
+                f"stages-{index}-budget_share": shares[index],
+                f"stages-{index}-has_payment_milestone": "on",
+                f"stages-{index}-ORDER": index + 1,
+            }
+        )
+    data.update(
+        {
+            "stages-4-name": "Warranty",
+            "stages-4-duration_days": "365",
+            "stages-4-budget_share": "5",
+            "stages-5-duration_days": "30",
+            "stages-5-budget_share": "0",
+            "stages-5-has_payment_milestone": "on",
+        }
+    )
+    response = client.post(reverse("projects:template_edit", args=[template.pk]), data)
+    assert response.status_code == 302
+    assert list(template.stages.order_by("position").values_list("name", flat=True)) == [
+        "Engineering survey",
+        "Design documentation",
+        "Working documentation",
+        "Author's supervision",
+        "Warranty",
+    ]
+
+
 def test_stage_status_buttons_and_stage_edit(client):
     manager = user_with_role("sales_manager")
     engineer = user_with_role("read_only")
@@ -285,3 +329,6 @@ def test_invoice_this_milestone_creates_an_invoice_for_the_stage(client):
     assert response.status_code == 302
     assert invoice.total == Decimal("100000.01")
     assert invoice.company == project.company and invoice.currency == "RUB"
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert reverse("projects:stage_invoice", args=[project.pk, last.pk]) not in page
+    assert invoice.get_absolute_url() in page
