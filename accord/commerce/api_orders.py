@@ -23,6 +23,8 @@ from accord.commerce.pricing import LineDraft
 from accord.commerce.selectors_orders import (
     get_invoice_for,
     get_order_for,
+    get_payment_for,
+    get_shipment_for,
     invoices_visible_to,
     is_overdue,
     orders_visible_to,
@@ -133,6 +135,20 @@ class OrderPatch(Schema):
     customer_reference: str | None = None
     notes: str | None = None
     owner: int | None = None
+
+
+class LinePatch(Schema):
+    version: int | None = None
+    description: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    unit_price: Decimal | None = None
+    discount_percent: Decimal | None = None
+    tax_rate: Decimal | None = None
+
+
+class LineAddIn(LineIn):
+    version: int | None = None
 
 
 class OrderFilters(Schema):
@@ -576,6 +592,57 @@ def order_status(request: HttpRequest, order_id: int, payload: StatusIn) -> dict
     return _one_order(user, order.pk)
 
 
+@router.post(
+    "/orders/{int:order_id}/lines",
+    response={201: OrderOut},
+    summary="Add a line to a new order",
+)
+def order_line_add(
+    request: HttpRequest, order_id: int, payload: LineAddIn
+) -> Status[dict[str, Any]]:
+    user = authed_user(request)
+    order = get_order_for(user, order_id)
+    (draft,) = _drafts(user, [payload], order.currency)
+    services_orders.order_line_add(
+        actor=user, order=order, line=draft, expected_version=payload.version
+    )
+    return Status(201, _one_order(user, order.pk))
+
+
+@router.patch(
+    "/orders/{int:order_id}/lines/{int:line_id}",
+    response=OrderOut,
+    summary="Change a line of a new order",
+)
+def order_line_update(
+    request: HttpRequest, order_id: int, line_id: int, payload: LinePatch
+) -> dict[str, Any]:
+    user = authed_user(request)
+    order = get_order_for(user, order_id)
+    fields = payload.model_dump(exclude_unset=True)
+    version = fields.pop("version", None)
+    services_orders.order_line_update(
+        actor=user, order=order, line=line_id, fields=fields, expected_version=version
+    )
+    return _one_order(user, order.pk)
+
+
+@router.delete(
+    "/orders/{int:order_id}/lines/{int:line_id}",
+    response=OrderOut,
+    summary="Remove a line from a new order",
+)
+def order_line_remove(
+    request: HttpRequest, order_id: int, line_id: int, version: int | None = None
+) -> dict[str, Any]:
+    user = authed_user(request)
+    order = get_order_for(user, order_id)
+    services_orders.order_line_remove(
+        actor=user, order=order, line=line_id, expected_version=version
+    )
+    return _one_order(user, order.pk)
+
+
 @router.get(
     "/orders/{int:order_id}/shipments", response=ShipmentPage, summary="An order's shipments"
 )
@@ -754,3 +821,27 @@ def payment_create(
         expected_version=payload.version,
     )
     return Status(201, render_payment(payment))
+
+
+@router.delete(
+    "/shipments/{int:shipment_id}",
+    response=OrderOut,
+    summary="Undo the latest shipment of an order (returns the order)",
+)
+def shipment_delete(request: HttpRequest, shipment_id: int) -> dict[str, Any]:
+    user = authed_user(request)
+    shipment = get_shipment_for(user, shipment_id)
+    order = services_orders.shipment_delete(actor=user, shipment=shipment)
+    return _one_order(user, order.pk)
+
+
+@router.delete(
+    "/payments/{int:payment_id}",
+    response=InvoiceOut,
+    summary="Remove a payment entered by mistake (returns the invoice)",
+)
+def payment_delete(request: HttpRequest, payment_id: int) -> dict[str, Any]:
+    user = authed_user(request)
+    payment = get_payment_for(user, payment_id)
+    invoice = services_invoices.payment_delete(actor=user, payment=payment)
+    return _one_invoice(user, invoice.pk)

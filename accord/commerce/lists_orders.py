@@ -138,6 +138,8 @@ ORDERS = lists.register(
         ],
         url_name="commerce:order_list",
         export_url_name="commerce:order_export",
+        create_url_name="commerce:order_create",
+        create_label=_("Take an order"),
         prepare=_prepare_orders,
         has_text_search=False,
     )

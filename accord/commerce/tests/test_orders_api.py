@@ -190,3 +190,39 @@ def test_list_endpoints_query_counts(manager, company, rows):
     assert len(response.json()["items"]) == rows
     assert Invoice.objects.count() == rows
     assert Decimal(response.json()["items"][0]["total"]) == Decimal("480.00")
+
+
+def test_lines_of_a_new_order_and_undo_endpoints(manager, company):
+    order = make_order(actor=manager, company=company)
+    client = token_client(manager)
+    response = post(
+        client,
+        f"/api/orders/{order.pk}/lines",
+        {"description": "Gear", "quantity": "1", "unit_price": "10", "tax_rate": "0", "version": 1},
+    )
+    assert response.status_code == 201 and response.json()["total"] == "490.00"
+    line_id = response.json()["lines"][-1]["id"]
+    response = patch(client, f"/api/orders/{order.pk}/lines/{line_id}", {"quantity": "0"})
+    assert response.status_code == 422 and fields_of(response) == {"quantity"}
+    response = patch(client, f"/api/orders/{order.pk}/lines/{line_id}", {"quantity": "2"})
+    assert response.json()["total"] == "500.00"
+    response = client.delete(f"/api/orders/{order.pk}/lines/{line_id}?version=1")
+    assert response.status_code == 409
+    response = client.delete(f"/api/orders/{order.pk}/lines/{line_id}")
+    assert response.json()["total"] == "480.00"
+    post(client, f"/api/orders/{order.pk}/status", {"status": "confirmed"})
+    pump = order.lines.first()
+    shipped = post(
+        client,
+        f"/api/orders/{order.pk}/shipments",
+        {"lines": [{"order_line": pump.pk, "quantity": "1"}]},
+    ).json()
+    response = client.delete(f"/api/shipments/{shipped['id']}")
+    assert response.status_code == 200 and response.json()["status"] == "confirmed"
+    invoice = invoice_create(actor=manager, order=order, issue=True)
+    paid = post(client, f"/api/invoices/{invoice.pk}/payments", {"amount": "100"}).json()
+    response = client.delete(f"/api/payments/{paid['id']}")
+    assert response.status_code == 200 and response.json()["amount_paid"] == "0.00"
+    assert response.json()["status"] == "issued"
+    other = token_client(user_with_role("sales_manager"))
+    assert other.delete(f"/api/payments/{paid['id']}").status_code == 404
