@@ -233,3 +233,48 @@ def test_deal_fragment_lists_the_deals_quotes(client):
     assert response.status_code == 200 and "<html" not in html
     assert quote.number in html and "draft" in html.lower()
     assert f"?deal={quote.deal_id}" in html
+
+
+def test_catalogue_line_from_the_picker_is_priced_by_the_configurator(client):
+    from accord.catalog.examples import STATION_SKU, create_example_catalog
+    from accord.catalog.models import Product
+
+    manager = user_with_role("sales_manager")
+    create_example_catalog(user_with_role("head_of_sales"))
+    station = Product.objects.get(sku=STATION_SKU)
+    quote = make_quote(owner=manager, lines=[])
+    client.force_login(manager)
+    url = reverse("commerce:quote_line_add", args=[quote.pk])
+    page = client.get(quote.get_absolute_url()).content.decode()
+
+    refused = client.post(
+        url,
+        {
+            "kind": "catalogue",
+            "cat-product": station.pk,
+            "cat-options": ["v380", "motor-1ph"],
+            "cat-quantity": "1",
+        },
+        **HTMX,
+    )
+    assert f"price_list={quote.price_list_id}&amp;prefix=cat" in page
+    refused_html = refused.content.decode()
+    assert "380 V" in refused_html and "Single-phase motor" in refused_html, refused_html[:3000]
+    assert not quote.lines.exists()
+    added = client.post(
+        url,
+        {
+            "kind": "catalogue",
+            "cat-product": station.pk,
+            "cat-options": ["v380", "motor-3ph"],
+            "cat-quantity": "2",
+        },
+        **HTMX,
+    )
+
+    line = quote.lines.get()
+    # (1 450 000 + 12 000 + 38 000) × 2
+    assert line.product_id == station.pk and line.unit_price == Decimal("1500000.00")
+    assert line.net_amount == Decimal("3000000.00")
+    assert sorted(o["code"] for o in line.configuration) == ["motor-3ph", "v380"]
+    assert "Three-phase motor" in added.content.decode()
