@@ -12,6 +12,7 @@ urlpatterns = [
     path("products/picker/preview/", views.line_preview, name="line_preview"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),
+    path("products/<int:pk>/history/", views.product_history, name="product_history"),
     path("products/<int:pk>/price/", views.product_price, name="product_price"),
     path("products/<int:pk>/groups/new/", views.group_create, name="group_create"),
     path("products/<int:pk>/groups/<int:group_pk>/", views.group_edit, name="group_edit"),

@@ -42,10 +42,13 @@ from accord.catalog.selectors import default_price_list, get_product_for
 from accord.catalog.views_picker import line_picker, line_preview, picker_context, product_search
 from accord.core import lists
 from accord.core.errors import ConflictError
+from accord.core.history import history_page
 from accord.core.http import AuthedHttpRequest
 from accord.core.permissions import Action, allows, require_administrator
 
 __all__ = ["line_picker", "line_preview", "product_search"]
+
+HISTORY_PAGE_SIZE = 10
 
 
 # --- list ---------------------------------------------------------------------------------
@@ -96,12 +99,38 @@ def product_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "description": describe(product, price_list),
         "price_list": price_list,
         "price_form": PriceForm(initial={"price_list": price_list}) if can_change else None,
+        "history": history_page(request.user, product, limit=HISTORY_PAGE_SIZE),
+        "history_url": reverse("catalog:product_history", args=[product.pk]),
     }
     if price_list is not None and product.is_active:
         context["try"] = picker_context(
             request.user, prefix="try", price_list=price_list, product=product, is_fixed=True
         )
     return render(request, "catalog/product_detail.html", context)
+
+
+@login_required
+def product_history(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """More of the product's history (its prices, options and rules included), for htmx."""
+    product = get_product_for(request.user, pk)
+    before = request.GET.get("before", "")
+    page = history_page(
+        request.user,
+        product,
+        limit=HISTORY_PAGE_SIZE,
+        before_id=int(before) if before.isdigit() else None,
+    )
+    return render(
+        request,
+        "core/_history.html",
+        {
+            "object": product,
+            "object_type": "product",
+            "page": page,
+            "more_url": reverse("catalog:product_history", args=[product.pk]),
+            "fragment": bool(before),
+        },
+    )
 
 
 def _form_page(

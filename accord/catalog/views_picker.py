@@ -36,7 +36,7 @@ def price_list_from(params: Any) -> PriceList:
     """The price list named in the request (active), else the default one."""
     raw = params.get("price_list")
     if raw:
-        return get_price_list(raw)
+        return get_price_list(raw, active_only=False)
     price_list = default_price_list()
     if price_list is None:
         raise Http404

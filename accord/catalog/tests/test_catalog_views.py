@@ -252,3 +252,31 @@ def test_admin_pages_for_administrators_only(head: User, admin: User) -> None:
     assert response.status_code == 302
     usd.refresh_from_db()
     assert usd.is_active is False
+
+
+def test_product_page_shows_its_history_with_prices_and_options(
+    head: User, station: Product
+) -> None:
+    client = client_for(head)
+    html = client.get(reverse("catalog:product_detail", args=[station.pk])).content.decode()
+    assert 'id="history"' in html
+    assert "Remote monitoring requires GSM modem" in html  # the rule's creation, newest first
+    from accord.core.models import AuditEntry
+
+    created = AuditEntry.objects.get(object_type="product", object_id=station.pk)
+    more = client.get(
+        reverse("catalog:product_history", args=[station.pk]), {"before": created.pk + 1}
+    ).content.decode()
+    assert "<dt>Configurable</dt><dd>— → yes</dd>" in more  # the creation, last
+    assert "<ul" not in more  # a fragment of the list it extends
+
+
+def test_read_only_sees_but_cannot_edit_and_anonymous_must_sign_in(station: Product) -> None:
+    reader = user_with_role("read_only")
+    client = client_for(reader)
+    assert client.get(reverse("catalog:product_list")).status_code == 200
+    html = client.get(reverse("catalog:product_detail", args=[station.pk])).content.decode()
+    assert reverse("catalog:group_create", args=[station.pk]) not in html
+    assert client.post(reverse("catalog:rule_create", args=[station.pk])).status_code == 404
+    anonymous = Client().get(reverse("catalog:product_detail", args=[station.pk]))
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
