@@ -46,16 +46,20 @@ ACCORD_STYLE = Style(
     major_guide_stroke_color="#dde1e7",
 )
 
-# Full charts are drawn 640 units wide: at 375 px on a phone the 16-unit labels still read
-# at about 9 px; small dashboard charts are 400 units wide with fewer labels.
-SIZES = {"full": (640, 420), "small": (400, 240)}
+# A report page carries two drawings of its chart and CSS shows one: "full" (800 units wide)
+# on wider screens, "narrow" (400 units) on phones, where the 16-unit labels then read at
+# about 14 px. Dashboard cards use "small".
+SIZES = {"full": (800, 400), "narrow": (400, 340), "small": (400, 240)}
+LABEL_LENGTH = {"full": 28, "narrow": 16, "small": 16}
 SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 
 
-def _label(value: Any) -> str:
+def _label(value: Any, length: int) -> str:
     if isinstance(value, datetime.date):
         return short_month(value)
-    return str(value)
+    text = str(value)
+    # pygal does not shorten the labels of horizontal bars; long ones would squeeze the plot.
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
 def _number(value: Any) -> float | None:
@@ -66,7 +70,7 @@ def _number(value: Any) -> float | None:
 def render(chart: Chart, *, size: str = "full", title: str = "") -> SafeString:
     """The chart as an inline ``<svg>`` element (safe to insert into the page)."""
     width, height = SIZES[size]
-    small = size == "small"
+    small = size != "full"
     kinds = {
         "bar": pygal.Bar,
         "stacked": pygal.StackedBar,
@@ -93,9 +97,10 @@ def render(chart: Chart, *, size: str = "full", title: str = "") -> SafeString:
         "y_title": None if small else (str(chart.y_title) or None),
         "no_data_text": "—",
         "margin": 8,
+        "margin_right": 24,
+        "max_scale": 4 if small else 8,
         "spacing": 8,
         "print_values": False,
-        "show_minor_x_labels": not small,
         "tooltip_border_radius": 0,
     }
     if chart.kind != "hbar":
@@ -104,12 +109,12 @@ def render(chart: Chart, *, size: str = "full", title: str = "") -> SafeString:
     if value_kind == Kind.PERCENT:
         config["range"] = (0, 100)
     graph = kinds.get(chart.kind, pygal.Bar)(**config)
-    graph.x_labels = [_label(label) for label in chart.labels]
+    graph.x_labels = [_label(label, LABEL_LENGTH[size]) for label in chart.labels]
     for series in chart.series:
         graph.add(str(series.name), [_number(v) for v in series.values])
     svg = graph.render(is_unicode=True)
     # pygal always embeds a small configuration script for its (disabled) tooltips.
     svg = SCRIPT.sub("", svg)
-    svg = svg.replace("<svg ", '<svg role="img" aria-hidden="true" focusable="false" ', 1)
+    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
     # pygal builds the SVG with an XML serialiser, which escapes every label.
     return mark_safe(svg)

@@ -377,30 +377,49 @@ def activity_report(user: User, report_filter: ReportFilter, action: str = Actio
     meetings = Q(kind=Activity.Kind.MEETING, at__gte=start, at__lt=end) & (
         Q(is_done=True) | Q(at__lte=now)
     )
-    tasks = Q(kind=Activity.Kind.TASK, is_done=True, done_at__gte=start, done_at__lt=end)
-    groups = (
-        scoped_activities(user, report_filter, action)
-        .filter(calls | meetings | tasks)
+    activities = scoped_activities(user, report_filter, action)
+    # Two queries rather than one OR: calls and meetings are found through the index on
+    # ``at``, done tasks by their completion time.
+    by_date = (
+        activities.filter(
+            kind__in=[Activity.Kind.CALL, Activity.Kind.MEETING], at__gte=start, at__lt=end
+        )
         .values(*OWNER_FIELDS)
         .annotate(
             calls=Count("id", filter=calls),
             reached=Count("id", filter=calls & Q(outcome=Activity.Outcome.REACHED)),
             meetings=Count("id", filter=meetings),
-            tasks=Count("id", filter=tasks),
         )
-        .order_by("owner__first_name", "owner__last_name", "owner_id")
+        .order_by()
     )
-    rows = [
-        {
-            "manager": person(g),
-            "calls": g["calls"],
-            "reached": g["reached"],
-            "meetings": g["meetings"],
-            "tasks": g["tasks"],
-            "total": g["calls"] + g["meetings"] + g["tasks"],
-        }
-        for g in groups
-    ]
+    tasks_done = (
+        activities.filter(
+            kind=Activity.Kind.TASK, is_done=True, done_at__gte=start, done_at__lt=end
+        )
+        .values(*OWNER_FIELDS)
+        .annotate(tasks=Count("id"))
+        .order_by()
+    )
+    per_owner: dict[int, dict[str, Any]] = {}
+    order: dict[int, tuple[str, str, int]] = {}
+    for group in [*by_date, *tasks_done]:
+        owner_id = group["owner_id"]
+        order[owner_id] = (group["owner__first_name"], group["owner__last_name"], owner_id)
+        row = per_owner.setdefault(
+            owner_id,
+            {
+                "manager": person(group),
+                "calls": 0,
+                "reached": 0,
+                "meetings": 0,
+                "tasks": 0,
+            },
+        )
+        for key in ("calls", "reached", "meetings", "tasks"):
+            row[key] += group.get(key, 0)
+    rows = [per_owner[owner_id] for owner_id in sorted(per_owner, key=order.__getitem__)]
+    for row in rows:
+        row["total"] = row["calls"] + row["meetings"] + row["tasks"]
     managers = [row["manager"] for row in rows]
     chart = Chart(
         "stacked",

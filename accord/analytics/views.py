@@ -122,6 +122,9 @@ def report(request: AuthedHttpRequest, slug: str) -> HttpResponse | StreamingHtt
         context.update(
             report=result,
             chart=charts.render(result.chart) if result.chart and result.rows else None,
+            chart_narrow=(
+                charts.render(result.chart, size="narrow") if result.chart and result.rows else None
+            ),
             rows=[format_row(result.columns, row) for row in result.rows],
             summary=_summary(result),
             query=urlencode(report_filter.query_params()),

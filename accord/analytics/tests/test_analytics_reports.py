@@ -281,7 +281,7 @@ def test_each_report_runs_in_a_few_queries(data):
         "lost-reasons": 1,
         "repeat": 2,
         "retention": 1,
-        "activity": 1,
+        "activity": 2,
     }
     for slug, budget in budgets.items():
         with assert_num_queries(budget):
