@@ -223,6 +223,16 @@ class OptionGroupForm(CapitalisedLabels, forms.ModelForm):  # type: ignore[type-
         model = OptionGroup
         fields = ["name", "is_required", "allows_multiple", "position"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["position"].required = False  # empty: after the last group
+
+    def service_fields(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if data.get("position") is None:
+            data.pop("position", None)
+        return data
+
     def _post_clean(self) -> None:
         pass
 

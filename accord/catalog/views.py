@@ -278,7 +278,7 @@ def group_edit(request: AuthedHttpRequest, pk: int, group_pk: int) -> HttpRespon
             services.option_group_update(
                 actor=request.user,
                 group=OptionGroup.objects.get(pk=group.pk),
-                fields=form.cleaned_data,
+                fields=form.service_fields(),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

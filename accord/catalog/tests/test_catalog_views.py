@@ -280,3 +280,22 @@ def test_read_only_sees_but_cannot_edit_and_anonymous_must_sign_in(station: Prod
     assert client.post(reverse("catalog:rule_create", args=[station.pk])).status_code == 404
     anonymous = Client().get(reverse("catalog:product_detail", args=[station.pk]))
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+def test_option_groups_created_and_edited_through_pages(head: User, station: Product) -> None:
+    client = client_for(head)
+    response = client.post(
+        reverse("catalog:group_create", args=[station.pk]),
+        {"name": "Warranty", "allows_multiple": ""},
+    )
+    assert response.status_code == 302
+    group = station.option_groups.get(name="Warranty")
+    assert (group.position, group.is_required) == (4, False)
+    client.post(
+        reverse("catalog:group_edit", args=[station.pk, group.pk]),
+        {"name": "Extended warranty", "is_required": "on"},
+    )
+    group.refresh_from_db()
+    assert (group.name, group.is_required, group.position) == ("Extended warranty", True, 4)
+    client.post(reverse("catalog:group_delete", args=[station.pk, group.pk]))
+    assert not station.option_groups.filter(pk=group.pk).exists()
