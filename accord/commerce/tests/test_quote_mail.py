@@ -24,7 +24,7 @@ class Recorder:
         self.reply = reply
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         if self.reply.startswith("250"):
             self.messages.append(envelope)
         return self.reply
