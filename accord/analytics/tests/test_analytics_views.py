@@ -337,3 +337,15 @@ def test_preset_ranges():
         datetime.date(2025, 12, 1),
         datetime.date(2026, 11, 30),
     )
+
+
+def test_unknown_period_preset_is_named(client, data):
+    client.force_login(data.head)
+
+    page = client.get(reverse("analytics:report", args=["cycle"]), {"period": "decade"})
+    api = client.get("/api/reports/cycle", {"period": "decade"})
+
+    assert page.status_code == 400
+    assert 'id="id_period_errors"' in page.content.decode()
+    assert api.status_code == 422
+    assert api.json()["detail"][0]["field"] == "period"
