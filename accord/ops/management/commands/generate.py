@@ -26,7 +26,9 @@ class Command(BaseCommand):
         parser.add_argument("--companies", type=int, default=1000)
         parser.add_argument("--contacts", type=int, default=3000)
         parser.add_argument("--activities", type=int, default=10000)
-        parser.add_argument("--deals", type=int, default=1000)
+        parser.add_argument(
+            "--deals", type=int, default=1000, help="over the companies generated in this run"
+        )
         parser.add_argument(
             "--order-lines", type=int, default=3000, help="order lines (orders follow from them)"
         )
