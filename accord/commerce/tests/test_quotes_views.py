@@ -231,8 +231,14 @@ def test_deal_fragment_lists_the_deals_quotes(client):
 
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
-    assert quote.number in html and "draft" in html.lower()
-    assert f"?deal={quote.deal_id}" in html
+    assert quote.number in html and "Draft" in html
+    assert reverse("commerce:quote_pdf", args=[quote.pk]) in html
+    empty = make_deal(owner=manager)
+    html = client.get(reverse("commerce:deal_quotes", args=[empty.pk])).content.decode()
+    assert "No quotes for this deal yet." in html and f"?deal={empty.pk}" in html
+    stranger = user_with_role("sales_manager", team=TeamFactory())
+    client.force_login(stranger)
+    assert client.get(reverse("commerce:deal_quotes", args=[quote.deal_id])).status_code == 404
 
 
 def test_catalogue_line_from_the_picker_is_priced_by_the_configurator(client):
