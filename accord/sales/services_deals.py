@@ -603,7 +603,7 @@ def reassign_open_deals(
     Won and lost deals stay with whoever closed them: they are the record of past results
     (and of that manager's figures in the reports). One audit entry per deal."""
     if not company_ids:
-        return {"deals": 0}
+        return {}
     rows = list(
         Deal.objects.filter(owner=from_user, company_id__in=company_ids, is_closed=False)
         .select_for_update()
@@ -624,7 +624,8 @@ def reassign_open_deals(
         owner=to_user, version=F("version") + 1, updated_at=timezone.now()
     )
     audit.record_many(entries)
-    return {"deals": len(rows)}
+    # Nothing to report when no deal moved (the reassign page lists only what travelled).
+    return {"deals": len(rows)} if rows else {}
 
 
 def register_reassign_hook() -> None:

@@ -498,10 +498,10 @@ def deal_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     ]
     company_query: dict[str, Any] = {"company": deal.company_id, "deal": deal.pk}
     activity_url = reverse("activities:activity_create")
-    quick = []
+    quick: list[tuple[str, str]] = []
     if user_scope(request.user, "activity", Action.ADD) > Scope.NONE:
         quick = [
-            (label, f"{activity_url}?{urlencode({'kind': kind, 'deal': deal.pk})}")
+            (label, f"{activity_url}?{urlencode({'kind': kind, 'deal': str(deal.pk)})}")
             for kind, label in (
                 ("call", _("Log a call")),
                 ("task", _("Add a task")),
