@@ -304,3 +304,22 @@ def test_price_lists_are_for_administrators(head: User, admin: User, rub: PriceL
         services.price_list_update(
             actor=admin, price_list=usd, fields={"name": "Stale"}, expected_version=usd.version
         )
+
+
+def test_option_with_a_bad_price_is_not_half_saved(
+    head: User, station: Product, rub: PriceList, eur: PriceList
+) -> None:
+    extras = option(station, "gsm").group
+    version = Product.objects.get(pk=station.pk).version
+    with pytest.raises(ValidationError) as exc:
+        services.option_create(
+            actor=head,
+            group=extras,
+            code="lamp",
+            name="Warning lamp",
+            prices={rub: "1500", eur: "twelve"},
+        )
+    assert list(exc.value.message_dict) == ["amount"]
+    assert not ProductOption.objects.filter(code="lamp").exists()
+    assert not Price.objects.filter(option__code="lamp").exists()
+    assert Product.objects.get(pk=station.pk).version == version
