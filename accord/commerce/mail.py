@@ -201,18 +201,11 @@ def _log_on_deal(*, actor: User, quote: Quote, subject: str, message: str, to: s
         "email_from": actor.email or settings.DEFAULT_FROM_EMAIL,
         "email_to": to[:1000],
         "direction": Activity.Direction.OUTBOUND,
+        "deal": quote.deal,
     }
-    has_deal_field = "deal" in activities.ACTIVITY_FIELDS
-    if has_deal_field:
-        fields["deal"] = quote.deal
-    activity = activities.activity_create(
+    return activities.activity_create(
         actor=actor,
         kind=Activity.Kind.EMAIL,
         fields=fields,
         contacts=[quote.contact] if quote.contact is not None else [],
     )
-    if not has_deal_field:
-        # The activity service does not take a deal yet: link it in the same transaction.
-        Activity.objects.filter(pk=activity.pk).update(deal=quote.deal)
-        activity.deal = quote.deal
-    return activity
