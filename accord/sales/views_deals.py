@@ -127,8 +127,11 @@ def _card_queryset(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
         "pipeline_id",
         "version",
         "is_closed",
+        "team",
         "company__id",
         "company__name",
+        "company__owner",
+        "company__team",
         "owner__id",
         "owner__first_name",
         "owner__last_name",
@@ -136,8 +139,10 @@ def _card_queryset(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
     )
 
 
-def _decorate(deals: list[Deal], today: datetime.date) -> list[Deal]:
+def _decorate(deals: list[Deal], today: datetime.date, user: User) -> list[Deal]:
+    """Display values and whether this reader may move each card (checked in memory)."""
     for deal in deals:
+        deal.may_change = allows(user, Action.CHANGE, deal)  # type: ignore[attr-defined]
         deal.amount_display = money(deal.amount, deal.currency)  # type: ignore[attr-defined]
         deal.is_overdue = bool(  # type: ignore[attr-defined]
             deal.expected_close and deal.expected_close < today and not deal.is_closed
@@ -198,7 +203,7 @@ def deal_board(request: AuthedHttpRequest) -> HttpResponse:
             if len(deals) > BOARD_PAGE:
                 deals = deals[:BOARD_PAGE]
                 column.more_url = _more_url(request, pipeline, stage, deals[-1])
-            column.deals = _decorate(deals, today)
+            column.deals = _decorate(deals, today, request.user)
         columns.append(column)
     may_change = user_scope(request.user, "deal", Action.CHANGE) > Scope.NONE
     reasons = MoveForm(pipeline=pipeline)
@@ -240,7 +245,7 @@ def deal_board_column(request: AuthedHttpRequest, pipeline_pk: int) -> HttpRespo
         request,
         "sales/_board_cards.html",
         {
-            "deals": _decorate(deals, timezone.localdate()),
+            "deals": _decorate(deals, timezone.localdate(), request.user),
             "more_url": more_url,
             "stages": active_stages(pipeline),
             "stage": stage,

@@ -363,3 +363,18 @@ def test_pipeline_services_audit_and_reorder():
         reversed(ids)
     )
     assert AuditEntry.objects.filter(object_type="sales.pipeline").count() == 2
+
+
+def test_board_cards_of_deals_one_may_not_change_have_no_move_control(client):
+    from accord.core.testing import TeamFactory
+
+    team = TeamFactory(name="North")
+    me = _login(client, team=team)
+    mate = user_with_role("sales_manager", team=team)
+    mine = deal_create(actor=me, company=make_company(owner=me), name="Mine")
+    theirs = deal_create(actor=mate, company=make_company(owner=mate, team=team), name="Theirs")
+
+    body = client.get(reverse("sales:deal_board")).content.decode()
+
+    assert f'id="move-{mine.pk}"' in body
+    assert f'id="deal-card-{theirs.pk}"' in body and f'id="move-{theirs.pk}"' not in body
