@@ -775,7 +775,8 @@ def pipeline_update(*, actor: User, pipeline: Pipeline, fields: dict[str, Any]) 
         raise ValidationError({"is_active": [_("The default pipeline cannot be deactivated.")]})
     if not locked.is_default and before["is_default"]:
         raise ValidationError({"is_default": [_("Make another pipeline the default instead.")]})
-    locked.full_clean()
+    # The one-default constraint is kept below by clearing the old default first.
+    locked.full_clean(validate_constraints=False)
     changes = audit.diff(before, audit.snapshot(locked))
     if not changes:
         return locked

@@ -278,3 +278,29 @@ def test_delete_and_reassign_hook_moves_only_open_deals():
 
     deal_delete(actor=taking, deal=open_deal)
     assert not Deal.objects.filter(pk=open_deal.pk).exists()
+
+
+def test_stage_with_open_deals_cannot_be_deactivated_and_default_switches():
+    from accord.sales.services_deals import pipeline_create, pipeline_update, stage_update
+
+    admin = user_with_role("administrator")
+    manager = user_with_role("sales_manager")
+    deal = deal_create(actor=manager, company=make_company(owner=manager), name="D")
+    before = AuditEntry.objects.count()
+
+    with pytest.raises(ValidationError) as info:
+        stage_update(actor=admin, stage=deal.stage, fields={"is_active": False})
+    assert list(info.value.message_dict) == ["is_active"]
+    with pytest.raises(PermissionDenied):
+        stage_update(actor=manager, stage=deal.stage, fields={"probability": 50})
+    assert AuditEntry.objects.count() == before
+
+    old_default = Pipeline.objects.get(is_default=True)
+    new = pipeline_create(actor=admin, name="Equipment")
+    pipeline_update(actor=admin, pipeline=new, fields={"is_default": True})
+    assert Pipeline.objects.get(is_default=True) == new
+    with pytest.raises(ValidationError) as info:
+        pipeline_update(actor=admin, pipeline=new, fields={"is_active": False})
+    assert list(info.value.message_dict) == ["is_active"]
+    old_default.refresh_from_db()
+    assert not old_default.is_default
