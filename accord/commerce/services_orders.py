@@ -83,7 +83,12 @@ def _status_label(status: str) -> str:
 
 def _lock(order: Order, expected_version: int | None) -> Order:
     """Re-read the order under a row lock; a stale version is refused before anything changes."""
-    locked = Order.objects.select_for_update().select_related("quote", "company").get(pk=order.pk)
+    # of=("self",): the quote is a nullable (outer) join, which PostgreSQL cannot lock.
+    locked = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("quote", "company")
+        .get(pk=order.pk)
+    )
     if expected_version is not None and expected_version != locked.version:
         raise ConflictError(locked.version)
     return locked
