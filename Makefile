@@ -40,8 +40,8 @@ browser-deps:
 
 # Browser tests flush the database between tests (live server), so they run on their own.
 test: lint check browser-deps
-	$(BIN)/pytest -n 2 --dist loadfile -q -m "not browser"
-	$(BIN)/pytest -q -m browser
+	$(BIN)/pytest -n 2 --dist loadfile -q -m "not browser and not transactional"
+	$(BIN)/pytest -q -m "browser or transactional"
 
 format: install
 	$(BIN)/ruff check --fix .

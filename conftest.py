@@ -27,6 +27,25 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
     settings.HUEY = {**settings.HUEY, "immediate": True}
 
 
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request: Any) -> None:
+    """A test that commits for real (browser, threads) starts after another one's flush, which
+    also emptied what the data migrations wrote: put it back first. Such tests are marked
+    ``browser`` or ``transactional`` and run apart from the rest (see the Makefile)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    if not (transactional or "live_server" in request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from accord.core.seed import seed_everything
+
+    seed_everything(apps)
+
+
 def _chromium_path() -> str | None:
     return (
         os.environ.get("ACCORD_CHROMIUM")

@@ -317,3 +317,18 @@ def seed_picklists(apps: Any, schema_editor: Any = None) -> None:
                     "position": position,
                 },
             )
+
+
+def seed_everything(apps: Any) -> None:
+    """Every row the data migrations write (roles, picklists, VAT rates, price lists, the
+    default pipeline and project template): tests that commit for real flush the tables and
+    put these back with this."""
+    from accord.catalog.seed import seed_catalog
+    from accord.projects.seed import seed_template
+    from accord.sales.seed import seed_pipeline
+
+    seed_roles(apps)
+    seed_picklists(apps)
+    seed_catalog(apps)
+    seed_pipeline(apps)
+    seed_template(apps)

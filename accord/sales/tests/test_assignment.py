@@ -130,6 +130,7 @@ def test_rule_without_a_target_names_the_field():
     assert AssignmentRule.objects.count() == 0
 
 
+@pytest.mark.transactional
 @pytest.mark.django_db(transaction=True)
 def test_round_robin_gives_simultaneous_leads_to_different_people():
     """Two leads entered at the same moment: the rule's row lock makes the second wait for the
