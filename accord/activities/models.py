@@ -92,6 +92,16 @@ class Activity(OwnedModel):
             models.Index(fields=["owner", "is_done", "at"], name="activity_owner_open_idx"),
             models.Index(fields=["kind", "-at", "-id"], name="activity_kind_at_idx"),
             models.Index(fields=["deal", "-at", "-id"], name="activity_deal_at_idx"),
+            # Covering indexes for the activity-per-manager report (M3): calls and meetings
+            # of a period, and tasks done in a period, counted per owner from the index.
+            models.Index(
+                fields=["kind", "at", "owner", "outcome", "is_done"], name="activity_report_idx"
+            ),
+            models.Index(
+                fields=["kind", "done_at", "owner"],
+                name="activity_done_idx",
+                condition=Q(is_done=True),
+            ),
             models.Index(
                 fields=["remind_at"],
                 name="activity_reminder_idx",

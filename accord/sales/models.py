@@ -265,8 +265,15 @@ class Deal(OwnedModel):
             models.Index(fields=["pipeline", "stage", "-amount", "id"], name="deal_board_idx"),
             models.Index(fields=["company", "-created_at"], name="deal_company_idx"),
             models.Index(fields=["owner", "is_closed", "expected_close"], name="deal_owner_idx"),
-            models.Index(fields=["is_closed", "expected_close"], name="deal_forecast_idx"),
-            models.Index(fields=["closed_at"], name="deal_closed_idx"),
+            # Covering indexes: the forecast and the won/lost reports aggregate from the index
+            # alone, without visiting 300k table rows.
+            models.Index(
+                fields=["is_closed", "expected_close", "currency", "amount", "stage"],
+                name="deal_forecast_idx",
+            ),
+            models.Index(
+                fields=["closed_at", "is_won", "currency", "amount"], name="deal_closed_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="deal_amount_not_negative"),
