@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.core import lists as core_lists
@@ -155,7 +156,10 @@ def _stage_actions(stage: ProjectStage) -> list[tuple[str, str]]:
     """The status buttons a stage offers: next step forward, and the way back."""
     status = ProjectStage.Status
     if stage.status == status.NOT_STARTED:
-        return [(status.IN_PROGRESS, _("Start")), (status.DONE, _("Mark as done"))]
+        return [
+            (status.IN_PROGRESS, pgettext("stage action", "Start")),
+            (status.DONE, _("Mark as done")),
+        ]
     if stage.status == status.IN_PROGRESS:
         return [(status.DONE, _("Mark as done")), (status.NOT_STARTED, _("Not started"))]
     return [(status.IN_PROGRESS, _("Reopen"))]
@@ -164,7 +168,7 @@ def _stage_actions(stage: ProjectStage) -> list[tuple[str, str]]:
 def _status_actions(project: Project) -> list[tuple[str, str]]:
     labels: dict[str, str] = {
         Project.Status.PLANNED: _("Back to planned"),
-        Project.Status.ACTIVE: _("Start")
+        Project.Status.ACTIVE: pgettext("project action", "Start")
         if project.status == Project.Status.PLANNED
         else _("Resume"),
         Project.Status.ON_HOLD: _("Put on hold"),
