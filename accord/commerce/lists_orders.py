@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.commerce.models import Invoice, Order
 from accord.commerce.selectors_orders import (
@@ -98,7 +99,7 @@ ORDERS = lists.register(
         columns=[
             lists.Column(
                 "number",
-                _("Number"),
+                pgettext_lazy("document number", "Number"),
                 lambda o: o.number,
                 sort="number",
                 link=lambda o: reverse("commerce:order_detail", args=[o.pk]),
@@ -125,7 +126,7 @@ ORDERS = lists.register(
         ],
         sorts={
             "date": (_("Date"), "ordered_on"),
-            "number": (_("Number"), "number"),
+            "number": (pgettext_lazy("document number", "Number"), "number"),
             "total": (_("Total"), "total"),
             "updated": (_("Updated"), "updated_at"),
         },
@@ -166,7 +167,7 @@ INVOICES = lists.register(
         columns=[
             lists.Column(
                 "number",
-                _("Number"),
+                pgettext_lazy("document number", "Number"),
                 lambda i: i.number,
                 sort="number",
                 link=lambda i: reverse("commerce:invoice_detail", args=[i.pk]),
@@ -197,7 +198,7 @@ INVOICES = lists.register(
         sorts={
             "date": (_("Issue date"), "issued_on"),
             "due": (_("Due date"), "due_on"),
-            "number": (_("Number"), "number"),
+            "number": (pgettext_lazy("document number", "Number"), "number"),
             "total": (_("Total"), "total"),
         },
         default_sort="-date",

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accord.commerce.models import Quote
@@ -79,7 +79,7 @@ QUOTES = lists.register(
         columns=[
             lists.Column(
                 "number",
-                _("Number"),
+                pgettext_lazy("document number", "Number"),
                 lambda q: str(q),
                 sort="number",
                 link=lambda q: q.get_absolute_url(),
@@ -102,7 +102,7 @@ QUOTES = lists.register(
         ],
         sorts={
             "created": (_("Date"), "created_at"),
-            "number": (_("Number"), "number"),
+            "number": (pgettext_lazy("document number", "Number"), "number"),
             "total": (_("Total"), "total"),
             "valid_until": (_("Valid until"), "valid_until"),
         },
