@@ -83,8 +83,19 @@ def history_page(
 
 
 def _model_for(object_type: str) -> type[models.Model] | None:
+    """The model of a permission type, or of a child record audited under its app label
+    ("catalog.price", "sales.stagechange"), so its changes get field labels too."""
     registered = OBJECT_TYPES.get(object_type)
-    return registered.model if registered is not None else None
+    if registered is not None:
+        return registered.model
+    if "." in object_type:
+        from django.apps import apps
+
+        try:
+            return apps.get_model(object_type)
+        except (LookupError, ValueError):
+            return None
+    return None
 
 
 def _field_by_key(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
@@ -109,6 +120,8 @@ def _hidden_related(
             wanted.setdefault(entry.object_type, set()).add(entry.object_id)
     hidden: set[tuple[str, int]] = set()
     for object_type, ids in wanted.items():
+        if object_type not in OBJECT_TYPES:
+            continue  # a child record: shown with its parent, which the reader may see
         model = _model_for(object_type)
         if model is None:
             continue
