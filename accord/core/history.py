@@ -136,6 +136,7 @@ def _hidden_related(
 def _names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
     """Picklist options, users and teams named in the changes: one query per kind."""
     ids: dict[str, set[int]] = {"picklist": set(), "user": set(), "team": set()}
+    ids.update({label: set() for label in NAMED_CONFIGURATION})
     for entry in entries:
         model = _model_for(entry.object_type)
         for name, pair in (entry.changes or {}).items():
@@ -144,6 +145,7 @@ def _names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
                 continue
             ids[target].update(v for v in pair if isinstance(v, int))
     names: dict[str, dict[int, str]] = {"picklist": {}, "user": {}, "team": {}}
+    names.update({label: {} for label in NAMED_CONFIGURATION})
     if ids["picklist"]:
         names["picklist"] = {
             o.pk: str(o) for o in PicklistOption.objects.filter(pk__in=ids["picklist"])
@@ -152,7 +154,26 @@ def _names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
         names["user"] = {u.pk: str(u) for u in User.objects.filter(pk__in=ids["user"])}
     if ids["team"]:
         names["team"] = dict(Team.objects.filter(pk__in=ids["team"]).values_list("pk", "name"))
+    from django.apps import apps
+
+    for label in NAMED_CONFIGURATION:
+        if ids[label]:
+            model = apps.get_model(label)
+            names[label] = {o.pk: str(o) for o in model._default_manager.filter(pk__in=ids[label])}
     return names
+
+
+# Configuration records anyone who reads a history may see named (stages, price lists…):
+# their ids in a change are shown as their names. Client records are never resolved here.
+NAMED_CONFIGURATION = (
+    "sales.pipeline",
+    "sales.stage",
+    "catalog.pricelist",
+    "catalog.taxrate",
+    "catalog.product",
+    "catalog.productoption",
+    "projects.projecttemplate",
+)
 
 
 def _reference_kind(model_field: models.Field[Any, Any] | None) -> str | None:
@@ -163,6 +184,8 @@ def _reference_kind(model_field: models.Field[Any, Any] | None) -> str | None:
         return "user"
     if related is Team:
         return "team"
+    if related is not None and related._meta.label_lower in NAMED_CONFIGURATION:
+        return str(related._meta.label_lower)
     return None
 
 

@@ -304,3 +304,17 @@ def test_stage_with_open_deals_cannot_be_deactivated_and_default_switches():
     assert list(info.value.message_dict) == ["is_active"]
     old_default.refresh_from_db()
     assert not old_default.is_default
+
+
+def test_history_names_the_stages_of_a_move_in_the_readers_language():
+    from accord.core.history import history_page
+
+    manager = user_with_role("sales_manager")
+    company = make_company(owner=manager)
+    deal = deal_create(actor=manager, company=company, name="D", amount=Decimal("10"))
+    deal_move(actor=manager, deal=deal, stage=_stages()["Negotiation"])
+
+    with translation.override("ru"):
+        rows = [row for item in history_page(manager, deal).items for row in item.rows]
+    stage_rows = [row for row in rows if row.label == "этап"]
+    assert (stage_rows[0].old, stage_rows[0].new) == ("Обращение", "Переговоры")
