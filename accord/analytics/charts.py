@@ -89,7 +89,7 @@ def render(chart: Chart, *, size: str = "full", title: str = "") -> SafeString:
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 1 if small else 2,
         "truncate_legend": 30,
-        "truncate_label": 14 if small else 22,
+        "truncate_label": 10 if small else 22,
         "x_label_rotation": 0,
         "value_formatter": lambda v: format_number(v, value_kind),
         "title": title or None,

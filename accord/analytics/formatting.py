@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_compact_decimal, format_currency, format_decimal
 from django.utils import translation
 
 from accord.analytics.results import Column, Kind
@@ -52,6 +52,11 @@ def format_number(value: Any, kind: str) -> str:
         return ""
     lang = locale()
     if kind == Kind.MONEY:
+        if abs(value) >= 10_000:
+            # An axis of millions reads "2 M" / "2 млн": full figures overlap on a phone.
+            return format_compact_decimal(
+                Decimal(str(value)), format_type="short", fraction_digits=1, locale=lang
+            )
         return format_decimal(Decimal(str(value)), format="#,##0", locale=lang)
     if kind in (Kind.PERCENT, Kind.DAYS):
         return format_decimal(Decimal(str(value)), format="#,##0.#", locale=lang)
