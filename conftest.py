@@ -28,6 +28,18 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language: a request by a German-speaking user in an
+    earlier test of the same worker must not leave German active (LocaleMiddleware activates
+    the language for the thread and does not always put it back)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _reseed_after_flush(request: Any) -> None:
     """A test that commits for real (browser, threads) starts after another one's flush, which
     also emptied what the data migrations wrote: put it back first. Such tests are marked
