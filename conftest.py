@@ -28,6 +28,16 @@ def _media_root(settings: Any, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _users_time_zone(settings: Any) -> None:
+    """Tests run in the time zone of the users the factories make (Europe/Moscow), so a test's
+    "today" is the same day a request computes for its user, even between 21:00 and 24:00 UTC
+    when Moscow is already on the next day."""
+    from accord.core.testing import TEST_TIME_ZONE
+
+    settings.TIME_ZONE = TEST_TIME_ZONE
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """Each test starts in the default language: a request by a German-speaking user in an
     earlier test of the same worker must not leave German active (LocaleMiddleware activates

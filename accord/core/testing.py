@@ -22,6 +22,10 @@ class TeamFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
 
 
+# The time zone of the users the factories make; conftest runs every test in it too.
+TEST_TIME_ZONE = "Europe/Moscow"
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -32,7 +36,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
     language = "en"
-    time_zone = "Europe/Moscow"
+    time_zone = TEST_TIME_ZONE
     password = factory.PostGenerationMethodCall("set_password", "pass-Word-123")
 
     @factory.post_generation
