@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "accord.commerce",
     "accord.projects",
     "accord.analytics",
+    "accord.dataio",
+    "accord.dedup",
     "accord.ops",
 ]
 

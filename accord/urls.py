@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("accord.commerce.urls")),
     path("", include("accord.projects.urls")),
     path("", include("accord.analytics.urls")),
+    path("", include("accord.dataio.urls")),
+    path("", include("accord.dedup.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]
