@@ -1,6 +1,7 @@
 """Fill given translations into the .po files: `python scripts/translate_missing.py FILE.json`.
 
-The JSON maps "msgid" (or "context\\u0004msgid") to {"ru": …, "fr": …, "de": …}. Used to add a
+The JSON maps "msgid" (or "context\\u0004msgid") to {"ru": …, "fr": …, "de": …}; for a plural
+entry each value is the list of plural forms (the last one repeats if the catalogue has more). Used to add a
 handful of new strings after `make messages` without hand-editing three files.
 """
 
@@ -20,7 +21,13 @@ for language in ("ru", "fr", "de"):
     for entry in catalog:
         key = f"{entry.msgctxt}\u0004{entry.msgid}" if entry.msgctxt else entry.msgid
         if key in table:
-            entry.msgstr = table[key][language]
+            value = table[key][language]
+            if entry.msgid_plural:
+                forms = value if isinstance(value, list) else [value]
+                count = len(entry.msgstr_plural) or len(forms)
+                entry.msgstr_plural = {i: forms[min(i, len(forms) - 1)] for i in range(count)}
+            else:
+                entry.msgstr = value
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
             entry.previous_msgid = None
