@@ -206,6 +206,8 @@ ACCORD_DEFAULT_REGION = os.environ.get("ACCORD_DEFAULT_REGION", "RU")  # phone p
 ACCORD_PAGE_SIZE = int(os.environ.get("ACCORD_PAGE_SIZE", "50"))
 # Currencies deals, price lists and documents may use (ISO 4217), the first is the default.
 ACCORD_CURRENCIES = env_list("ACCORD_CURRENCIES", "RUB,EUR,USD,CNY,KZT,BYN,GBP,CHF")
+# Exports of more rows than this run as a background job with a download link (D2).
+ACCORD_EXPORT_INLINE_MAX = int(os.environ.get("ACCORD_EXPORT_INLINE_MAX", "5000"))
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, QuerySet, Value
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -134,5 +135,5 @@ def activity_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def activity_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def activity_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, ACTIVITIES, "activities")

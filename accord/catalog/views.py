@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -65,7 +66,7 @@ def product_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def product_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def product_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, PRODUCTS, "products")
 
 

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -226,7 +227,7 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def order_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def order_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, ORDERS, "orders")
 
 
@@ -236,5 +237,5 @@ def invoice_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def invoice_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def invoice_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, INVOICES, "invoices")

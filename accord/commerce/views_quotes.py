@@ -10,7 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -87,7 +88,7 @@ def quote_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def quote_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def quote_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, QUOTES, "quotes")
 
 

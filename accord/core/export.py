@@ -1,42 +1,105 @@
-"""CSV export that Excel opens correctly and that cannot smuggle formulas into a spreadsheet.
+"""CSV and XLSX export that spreadsheets open correctly and that cannot smuggle formulas in (D2).
 
 A cell such as ``=HYPERLINK(...)`` typed into a client's name would run as a formula when the
 exported file is opened; prefixing an apostrophe makes spreadsheets show it as text (OWASP
-"CSV injection").
+"CSV injection"). Only *text* is escaped: numbers, amounts and dates are written as what they
+are, so a negative amount stays a number (the column's type decides, not the first character).
+
+The lossless mode (administrators only, see ``accord.core.lists.export_list``) writes text
+exactly as stored. Even then an XLSX text cell is always a string cell, never a formula.
+
+Both writers stream: CSV row by row, XLSX through openpyxl's write-only workbook, so memory
+does not grow with the number of rows.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
-from collections.abc import Iterable, Iterator
-from typing import Any
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import IO, Any
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Characters that make a spreadsheet read a cell as a formula (or split it), with the
+# full-width forms that some spreadsheets normalise to their ASCII twins.
+FORMULA_PREFIXES = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "\uff1d",  # ＝
+    "\uff0b",  # ＋
+    "\uff0d",  # －
+    "\uff20",  # ＠
+)
 BOM = "\ufeff"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMATS = ("csv", "xlsx")
+XLSX_MAX_CELL = 32_767  # Excel refuses longer cells; such text is cut (see the user guide)
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+NUMBER_FORMAT = "#,##0.00"
 
 
-def safe_cell(value: Any) -> str:
-    """A value as CSV text; text that a spreadsheet would run as a formula gets a ``'``."""
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet could run ``text`` as a formula: it starts with a trigger
+    character, or with whitespace followed by one (`` =1+1`` is a formula to some)."""
+    if not text:
+        return False
+    if text[0] in FORMULA_PREFIXES:
+        return True
+    stripped = text.lstrip()
+    return bool(stripped) and stripped[0] in FORMULA_PREFIXES
+
+
+def escape_text(text: str) -> str:
+    return "'" + text if is_formula_like(text) else text
+
+
+def _local(value: datetime.datetime) -> datetime.datetime:
+    return timezone.localtime(value) if timezone.is_aware(value) else value
+
+
+def text_of(value: Any) -> str:
+    """A non-number value as plain text (lists joined, datetimes in local time)."""
+    if isinstance(value, datetime.datetime):
+        return _local(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def csv_cell(value: Any, *, lossless: bool = False) -> str:
+    """One value as CSV text: numbers and dates as they are, text escaped unless lossless."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, datetime.datetime):
-        value = (
-            timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-            if timezone.is_aware(value)
-            else value.strftime("%Y-%m-%d %H:%M")
-        )
-    elif isinstance(value, list | tuple):
-        value = ", ".join(str(v) for v in value)
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    if is_number(value):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return text_of(value)
+    text = text_of(value)
+    return text if lossless else escape_text(text)
+
+
+def safe_cell(value: Any) -> str:
+    """A value as CSV text; text that a spreadsheet would run as a formula gets a ``'``."""
+    return csv_cell(value)
 
 
 class _Echo:
@@ -44,15 +107,104 @@ class _Echo:
         return value
 
 
-def csv_stream(rows: Iterable[list[str]]) -> Iterator[str]:
+def csv_stream(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield BOM
     for row in rows:
         yield writer.writerow(row)
 
 
-def csv_response(rows: Iterable[list[str]], filename: str) -> StreamingHttpResponse:
-    """Stream UTF-8 CSV with a byte-order mark (so Excel reads Cyrillic) and ',' separators."""
-    response = StreamingHttpResponse(csv_stream(rows), content_type="text/csv; charset=utf-8")
+def _attachment(response: StreamingHttpResponse, filename: str) -> StreamingHttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> StreamingHttpResponse:
+    """Stream UTF-8 CSV with a byte-order mark (so Excel reads Cyrillic) and ',' separators."""
+    return _attachment(
+        StreamingHttpResponse(csv_stream(rows), content_type=CSV_CONTENT_TYPE), filename
+    )
+
+
+def csv_rows(rows: Iterable[Sequence[Any]], *, lossless: bool = False) -> Iterator[list[str]]:
+    """Typed rows (the first one the header) as CSV text rows."""
+    for row in rows:
+        yield [csv_cell(value, lossless=lossless) for value in row]
+
+
+def write_csv(rows: Iterable[Sequence[Any]], target: IO[str], *, lossless: bool = False) -> int:
+    """Write typed rows (header first) to a text file; returns the number of data rows."""
+    target.write(BOM)
+    writer = csv.writer(target)
+    count = -1
+    for count, row in enumerate(csv_rows(rows, lossless=lossless)):  # noqa: B007
+        writer.writerow(row)
+    return max(count, 0)
+
+
+# --- XLSX ---------------------------------------------------------------------------------
+
+
+def _xlsx_cell(sheet: Any, value: Any, *, lossless: bool) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or is_number(value):
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, Decimal | float):
+            cell.number_format = NUMBER_FORMAT
+        return cell
+    if isinstance(value, datetime.datetime):
+        cell = WriteOnlyCell(sheet, value=_local(value).replace(tzinfo=None))
+        cell.number_format = DATETIME_FORMAT
+        return cell
+    if isinstance(value, datetime.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE_FORMAT
+        return cell
+    text = ILLEGAL_CHARACTERS_RE.sub("", text_of(value))
+    if not lossless:
+        text = escape_text(text)
+    cell = WriteOnlyCell(sheet, value=None)
+    # Set the value and type by hand: openpyxl turns any text starting with "=" into a
+    # formula. A string cell is written as an inline string, never evaluated.
+    cell._value = text[:XLSX_MAX_CELL]
+    cell.data_type = "s"
+    return cell
+
+
+def write_xlsx(
+    rows: Iterable[Sequence[Any]], target: IO[bytes], *, title: str = "", lossless: bool = False
+) -> int:
+    """Write typed rows (header first) as a one-sheet workbook, streaming; returns the number
+    of data rows."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_sheet_title(title))
+    sheet.freeze_panes = "A2"
+    count = -1
+    bold = Font(bold=True)
+    for count, row in enumerate(rows):
+        cells = [_xlsx_cell(sheet, value, lossless=lossless) for value in row]
+        if count == 0:
+            for cell in cells:
+                if cell is not None:
+                    cell.font = bold
+        sheet.append(cells)
+    workbook.save(target)
+    return max(count, 0)
+
+
+def _sheet_title(title: str) -> str:
+    cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+    return cleaned or "Export"
+
+
+def xlsx_bytes(rows: Iterable[Sequence[Any]], *, title: str = "", lossless: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    write_xlsx(rows, buffer, title=title, lossless=lossless)
+    return buffer.getvalue()

@@ -13,16 +13,19 @@ import binascii
 import contextlib
 import datetime
 import json
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +51,10 @@ class Column:
     sort: str = ""  # a key of ListDefinition.sorts
     is_default: bool = True
     link: Callable[[Any], str] | None = None
+    # Exports: the typed value (Decimal, date, datetime, int, bool) when the shown value is
+    # formatted text, and for an amount its currency code, written in a column of its own.
+    export: Callable[[Any], Any] | None = None
+    currency: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -482,24 +489,83 @@ def list_context(definition: ListDefinition, user: Any, params: QueryDict) -> di
             else ""
         ),
         "create_url": reverse(definition.create_url_name) if definition.create_url_name else "",
+        "can_export_lossless": bool(getattr(user, "is_administrator", False)),
+        "export_inline_max": settings.ACCORD_EXPORT_INLINE_MAX,
     }
 
 
-def export_rows(definition: ListDefinition, user: Any, params: QueryDict) -> Iterator[list[Any]]:
-    """Header and rows for a CSV export: all columns plus custom fields, export-scoped."""
-    from accord.core.export import safe_cell
+# --- export (D2) --------------------------------------------------------------------------
 
-    state = ListState(definition=definition, user=user, params=params, action="export")
-    columns = definition.columns
-    custom = (
-        customfields.definitions(definition.object_type) if definition.has_custom_fields else []
-    )
-    yield [str(c.label) for c in columns] + [d.label for d in custom]
-    queryset = definition.prepare(state.ordered())
-    for obj in queryset.iterator(chunk_size=2000):
-        values = [c.value(obj) for c in columns]
-        values += [(getattr(obj, "custom", None) or {}).get(d.name, "") for d in custom]
-        yield [safe_cell(v) for v in values]
+EXPORT_CHUNK = 2000  # rows fetched (and related rows prefetched) per database round trip
+
+
+def export_header(definition: ListDefinition) -> list[str]:
+    """Every column (chosen or not), an amount's currency beside it, then custom fields."""
+    header: list[str] = []
+    for column in definition.columns:
+        header.append(str(column.label))
+        if column.currency is not None:
+            header.append(str(_("%(label)s: currency") % {"label": column.label}))
+    header += [str(d.label) for d in _export_custom_fields(definition)]
+    return header
+
+
+def _export_custom_fields(definition: ListDefinition) -> list[Any]:
+    if not definition.has_custom_fields:
+        return []
+    return list(customfields.definitions(definition.object_type))
+
+
+def _custom_value(field_definition: Any, custom: dict[str, Any]) -> Any:
+    value = custom.get(field_definition.name)
+    if value in (None, ""):
+        return None
+    if field_definition.field_type == customfields.FieldType.DATE and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return datetime.date.fromisoformat(value)
+    return value
+
+
+def export_state(definition: ListDefinition, user: Any, params: QueryDict) -> ListState:
+    """The list as the user filtered, sorted (or saved) it, scoped with the "export" action."""
+    return ListState(definition=definition, user=user, params=params, action="export")
+
+
+def export_count(definition: ListDefinition, user: Any, params: QueryDict, cap: int) -> int:
+    """Rows the export would write, counted up to ``cap + 1`` (enough to pick inline/job)."""
+    state = export_state(definition, user, params)
+    return state.filtered().order_by().values("pk")[: cap + 1].count()
+
+
+def export_values(
+    definition: ListDefinition, user: Any, params: QueryDict, *, chunk_size: int = EXPORT_CHUNK
+) -> Iterator[list[Any]]:
+    """The header, then one row of typed values per record the user may export, in the
+    list's order. Typed: a column's ``export`` value (amounts as Decimal, dates as dates)
+    when it has one, else the text shown on screen."""
+    state = export_state(definition, user, params)
+    custom = _export_custom_fields(definition)
+    yield export_header(definition)
+    # Walk the sort index instead of sorting every row (constant memory; see ordered_scan).
+    with ordered_scan():
+        queryset = definition.prepare(state.ordered())
+    for obj in queryset.iterator(chunk_size=chunk_size):
+        values: list[Any] = []
+        for column in definition.columns:
+            values.append(column.export(obj) if column.export else column.value(obj))
+            if column.currency is not None:
+                values.append(column.currency(obj))
+        if custom:
+            data = getattr(obj, "custom", None) or {}
+            values += [_custom_value(d, data) for d in custom]
+        yield values
+
+
+def export_rows(definition: ListDefinition, user: Any, params: QueryDict) -> Iterator[list[Any]]:
+    """Header and rows as safe CSV text: all columns plus custom fields, export-scoped."""
+    from accord.core.export import csv_rows
+
+    return csv_rows(export_values(definition, user, params))
 
 
 def filter_fields_of(state: ListState) -> list[Any]:
@@ -516,14 +582,82 @@ def render_list(request: Any, definition: ListDefinition) -> HttpResponse:
     return render(request, "core/list.html", list_context(definition, request.user, request.GET))
 
 
-def export_list(request: Any, definition: ListDefinition, filename: str) -> StreamingHttpResponse:
-    """Stream the filtered list as CSV; 403 for users without the "export" action."""
-    from accord.core.export import csv_response
+def export_allowed(user: Any, definition: ListDefinition, *, lossless: bool = False) -> None:
+    """Raise PermissionDenied unless the user may export this list (in lossless mode: and
+    is an administrator). Nothing is written before this check."""
     from accord.core.permissions import Scope, user_scope
 
-    if user_scope(request.user, definition.object_type, "export") == Scope.NONE:
+    if user_scope(user, definition.object_type, "export") == Scope.NONE:
         raise PermissionDenied(_("You do not have permission to export these records."))
+    if lossless and not getattr(user, "is_administrator", False):
+        raise PermissionDenied(_("Only administrators may export exact (lossless) values."))
+
+
+def export_filename(base: str, file_format: str, *, lossless: bool = False) -> str:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(
-        export_rows(definition, request.user, request.GET), f"{filename}-{stamp}.csv"
+    return f"{base}-{stamp}{'-lossless' if lossless else ''}.{file_format}"
+
+
+def export_options(request: Any) -> tuple[str, bool]:
+    """The file format and lossless flag of an export request (form fields or query string)."""
+    from accord.core.export import FORMATS
+
+    source = request.POST if request.method == "POST" else request.GET
+    file_format = (source.get("format") or "csv").lower()
+    if file_format not in FORMATS:
+        raise ValidationError({"format": [_("Choose CSV or XLSX.")]})
+    lossless = source.get("lossless", "") in ("1", "true", "on", "yes")
+    return file_format, lossless
+
+
+def export_list(request: Any, definition: ListDefinition, filename: str) -> HttpResponseBase:
+    """Export the filtered list as CSV or XLSX: streamed at once when it is small, else (and
+    always in lossless mode, so that each one leaves a record) as a background job whose page
+    the user is sent to. 403 for users without the "export" action."""
+    from django.contrib import messages
+    from django.http import FileResponse, HttpResponseBadRequest
+    from django.shortcuts import redirect
+
+    from accord.core import export
+
+    try:
+        file_format, lossless = export_options(request)
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages))
+    export_allowed(request.user, definition, lossless=lossless)
+    params = request.GET
+    limit = settings.ACCORD_EXPORT_INLINE_MAX
+    if lossless or export_count(definition, request.user, params, limit) > limit:
+        from accord.dataio.export import export_start
+
+        job = export_start(
+            actor=request.user,
+            list_key=definition.key,
+            params=params,
+            file_format=file_format,
+            lossless=lossless,
+        )
+        messages.info(
+            request, _("The export runs in the background; download the file from this page.")
+        )
+        return redirect(job_url(job))
+    name = export_filename(filename, file_format)
+    values = export_values(definition, request.user, params)
+    if file_format == "csv":
+        return export.csv_response(export.csv_rows(values), name)
+    buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    export.write_xlsx(values, buffer, title=str(definition.title))
+    buffer.seek(0)
+    return FileResponse(
+        buffer, as_attachment=True, filename=name, content_type=export.XLSX_CONTENT_TYPE
     )
+
+
+def job_url(job: Any) -> str:
+    """The page of a background job (the jobs pages), or the job list if it is missing."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse("dataio:job_detail", args=[job.pk])
+    except NoReverseMatch:  # the jobs pages are not installed
+        return "/"

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Value
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
@@ -213,7 +214,7 @@ def company_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def company_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def company_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, COMPANIES, "companies")
 
 
@@ -223,5 +224,5 @@ def contact_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def contact_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def contact_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, CONTACTS, "contacts")

@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -57,7 +58,7 @@ def project_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def project_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return core_lists.export_list(request, PROJECTS, "projects")
 
 

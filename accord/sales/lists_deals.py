@@ -8,7 +8,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
@@ -242,5 +243,5 @@ def deal_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def deal_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def deal_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, DEALS, "deals")

@@ -12,7 +12,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -79,7 +80,7 @@ def lead_list(request: AuthedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def lead_export(request: AuthedHttpRequest) -> StreamingHttpResponse:
+def lead_export(request: AuthedHttpRequest) -> HttpResponseBase:
     return lists.export_list(request, LEADS, "leads")
 
 
