@@ -8,6 +8,13 @@ from django.http import HttpRequest
 from accord.core.permissions import Action, Scope, user_scope
 
 
+def _may_import(user: Any) -> bool:
+    """The import menu entry: the user may import at least one type the wizard offers."""
+    from accord.dataio.handlers import handlers
+
+    return any(user_scope(user, h.object_type, Action.IMPORT) > Scope.NONE for h in handlers())
+
+
 def accord(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     unread = 0
@@ -19,6 +26,7 @@ def accord(request: HttpRequest) -> dict[str, Any]:
             key: user_scope(user, key, Action.VIEW) > Scope.NONE
             for key in ("lead", "deal", "quote", "order", "invoice", "project", "product")
         }
+        nav["import"] = _may_import(user)
     return {
         "ACCORD_LANGUAGES": settings.LANGUAGES,
         "unread_notifications": unread,
