@@ -1,0 +1,309 @@
+"""What the lead, deal, product and order import handlers share: reading typed values the way
+people write them in spreadsheets (decimal commas, local dates, yes/no in four languages), and
+resolving names to records with one query per chunk rather than one per row."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from accord.core.models import PicklistOption, User
+from accord.dataio.handlers.base import (
+    RowResult,
+    TargetField,
+    fold,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+)
+from accord.dataio.models import ImportBatch, ImportRecord
+from accord.parties import normalize
+from accord.parties.models import Company
+from accord.parties.selectors import companies_visible_to
+
+
+def target(
+    key: str, label: str, synonyms: str, *, required: bool = False, help: str = ""
+) -> TargetField:
+    """A target field with its header synonyms written as "name|имя|nom|Name"."""
+    return TargetField(
+        key, label, required=required, synonyms=tuple(synonyms.split("|")), help=help
+    )
+
+
+def text(row: RowResult, key: str) -> str:
+    """The row's raw text for ``key`` with runs of white space collapsed ("" when unmapped)."""
+    return " ".join(str(row.raw.get(key) or "").split())
+
+
+def clean_decimal(
+    row: RowResult, key: str, *, places: int = 2, minimum: Decimal | None = None
+) -> Decimal | None:
+    """The row's number for ``key`` (None when blank); an error on ``key`` when not a number,
+    below ``minimum`` or with more decimals than ``places``."""
+    raw = text(row, key)
+    if not raw:
+        return None
+    try:
+        number = parse_decimal(raw)
+    except ValidationError as exc:
+        for message in exc.messages:
+            row.add_error(key, message)
+        return None
+    if minimum is not None and number < minimum:
+        row.add_error(key, _("The value cannot be negative."))
+        return None
+    step = Decimal(1).scaleb(-places)
+    if number != number.quantize(step):
+        row.add_error(key, _("Use at most %(places)s decimal places.") % {"places": places})
+        return None
+    if abs(number) >= Decimal("1e12"):
+        row.add_error(key, _("This number is too large."))
+        return None
+    return number.quantize(step)
+
+
+def clean_date(row: RowResult, key: str) -> datetime.date | None:
+    raw = text(row, key)
+    if not raw:
+        return None
+    try:
+        return parse_date(raw)
+    except ValidationError as exc:
+        for message in exc.messages:
+            row.add_error(key, message)
+        return None
+
+
+def clean_bool(row: RowResult, key: str) -> bool | None:
+    raw = text(row, key)
+    if not raw:
+        return None
+    try:
+        return parse_bool(raw)
+    except ValidationError as exc:
+        for message in exc.messages:
+            row.add_error(key, message)
+        return None
+
+
+def clean_currency(row: RowResult, key: str) -> str | None:
+    raw = text(row, key).upper()
+    if not raw:
+        return None
+    aliases = {"₽": "RUB", "РУБ": "RUB", "RUR": "RUB", "€": "EUR", "$": "USD", "£": "GBP"}
+    code = aliases.get(raw.rstrip("."), raw)
+    if code not in settings.ACCORD_CURRENCIES:
+        row.add_error(
+            key,
+            _("Unknown currency “%(value)s”; use one of %(codes)s.")
+            % {"value": text(row, key), "codes": ", ".join(settings.ACCORD_CURRENCIES)},
+        )
+        return None
+    return code
+
+
+# --- lookups, one query per chunk ------------------------------------------------------------
+
+
+class PicklistLookup:
+    """Options of one picklist by code or by label in any language (one query)."""
+
+    def __init__(self, picklist: str) -> None:
+        self.by_key: dict[str, PicklistOption] = {}
+        for option in PicklistOption.objects.filter(picklist=picklist, is_active=True):
+            for name in (option.code, option.label, option.label_ru, option.label_fr):
+                if name:
+                    self.by_key.setdefault(fold(name), option)
+            if option.label_de:
+                self.by_key.setdefault(fold(option.label_de), option)
+
+    def clean(self, row: RowResult, key: str) -> PicklistOption | None:
+        raw = text(row, key)
+        if not raw:
+            return None
+        option = self.by_key.get(fold(raw))
+        if option is None:
+            row.add_error(
+                key,
+                _("“%(value)s” is not one of the listed options.") % {"value": raw},
+            )
+        return option
+
+
+class UserLookup:
+    """Active users by username, e-mail or full name ("Иван Петров" or "Петров Иван")."""
+
+    def __init__(self, rows: Iterable[RowResult], key: str) -> None:
+        wanted = {text(row, key) for row in rows} - {""}
+        self.by_key: dict[str, list[User]] = {}
+        if not wanted:
+            return
+        folded = {fold(w) for w in wanted}
+        words = {w for value in wanted for w in value.split()}
+        query = Q(username__in=wanted) | Q(email__in=[w.lower() for w in wanted])
+        if words:
+            query |= Q(last_name__in=words)
+        for user in User.objects.filter(query, is_active=True):
+            names = {
+                fold(user.username),
+                fold(user.email or ""),
+                fold(f"{user.first_name} {user.last_name}"),
+                fold(f"{user.last_name} {user.first_name}"),
+            }
+            for name in names & folded:
+                self.by_key.setdefault(name, []).append(user)
+
+    def clean(self, row: RowResult, key: str) -> User | None:
+        raw = text(row, key)
+        if not raw:
+            return None
+        found = self.by_key.get(fold(raw), [])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            row.add_error(key, _("User “%(value)s” not found.") % {"value": raw})
+        else:
+            row.add_error(
+                key,
+                _("Several users are called “%(value)s”; use the user name or e-mail.")
+                % {"value": raw},
+            )
+        return None
+
+
+class CompanyLookup:
+    """Companies the user may see, by id, INN or name (spelling-insensitive), one query."""
+
+    def __init__(self, rows: Iterable[RowResult], key: str, user: Any) -> None:
+        values = {text(row, key) for row in rows} - {""}
+        self.by_id: dict[int, Company] = {}
+        self.by_inn: dict[str, list[Company]] = {}
+        self.by_name: dict[str, list[Company]] = {}
+        if not values:
+            return
+        ids = {int(v) for v in values if v.isdigit() and len(v) < 10}
+        inns = {re.sub(r"\D", "", v) for v in values if re.fullmatch(r"[\d\s]{10,12}", v)}
+        keys = {normalize.name_key(v) for v in values} - {""}
+        query = Q(name_key__in=keys)
+        if ids:
+            query |= Q(pk__in=ids)
+        if inns:
+            query |= Q(inn__in=inns)
+        for company in companies_visible_to(user).filter(query).select_related("team"):
+            self.by_id[company.pk] = company
+            if company.inn:
+                self.by_inn.setdefault(company.inn, []).append(company)
+            self.by_name.setdefault(company.name_key, []).append(company)
+
+    def clean(self, row: RowResult, key: str, *, required: bool = True) -> Company | None:
+        raw = text(row, key)
+        if not raw:
+            if required:
+                row.add_error(key, _("Enter the client company."))
+            return None
+        digits = re.sub(r"\D", "", raw)
+        if re.fullmatch(r"[\d\s]{10,12}", raw) and digits in self.by_inn:
+            found = self.by_inn[digits]
+        elif raw.isdigit() and int(raw) in self.by_id:
+            found = [self.by_id[int(raw)]]
+        else:
+            found = self.by_name.get(normalize.name_key(raw), [])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            row.add_error(key, _("Company “%(value)s” not found.") % {"value": raw})
+        else:
+            row.add_error(
+                key,
+                _("Several companies are called “%(value)s”; use the INN instead.")
+                % {"value": raw},
+            )
+        return None
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def add_service_errors(row: RowResult, exc: ValidationError, aliases: dict[str, str]) -> None:
+    """A service's refusal, on the row's columns (``aliases`` maps service field names)."""
+    if hasattr(exc, "error_dict"):
+        for name, messages in exc.message_dict.items():
+            key = aliases.get(name, name)
+            if key.startswith("lines-"):
+                key = aliases.get(key.split("-", 2)[-1], key.split("-", 2)[-1])
+            for message in messages:
+                row.add_error(key, message)
+    else:
+        for message in exc.messages:
+            row.add_error("__all__", message)
+
+
+def write_rows(
+    rows: list[RowResult],
+    write: Callable[[RowResult], int | None],
+    aliases: dict[str, str],
+) -> list[int]:
+    """Write each row in its own savepoint: a row the service refuses gets the service's
+    errors and writes nothing; a permission refusal stops the import (nothing of the row is
+    kept, and the caller's transaction decides about the rest)."""
+    ids: list[int] = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                pk = write(row)
+        except ValidationError as exc:
+            add_service_errors(row, exc, aliases)
+            continue
+        except PermissionDenied:
+            raise
+        if pk is not None:
+            ids.append(pk)
+    return ids
+
+
+def record(
+    batch: ImportBatch,
+    object_type: str,
+    object_id: int,
+    row: RowResult,
+    *,
+    before: dict[str, Any] | None = None,
+) -> ImportRecord:
+    action = ImportRecord.Action.UPDATED if before is not None else ImportRecord.Action.CREATED
+    return ImportRecord.objects.create(
+        batch=batch,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        row_number=row.number,
+        before=before or {},
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """A field value as ImportRecord.before keeps it (ids for records, text for money/dates)."""
+    if hasattr(value, "pk"):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def current_value(obj: Any, key: str) -> Any:
+    """A field's stored value as ``jsonable`` writes it, without loading related records."""
+    field = obj._meta.get_field(key)
+    if field.is_relation:
+        return getattr(obj, field.attname)
+    return jsonable(getattr(obj, key))
