@@ -101,6 +101,9 @@ def _mount() -> None:
     api.add_router("/", orders_router)
     api.add_router("/", projects_router)
     api.add_router("/", analytics_router)
+    from accord.dataio.api import router as dataio_router
+
+    api.add_router("/", dataio_router)
 
 
 _mount()
