@@ -1,5 +1,361 @@
-"""Pages of this part (to be built)."""
+"""The merge screen (phone-first), the merge record with its undo, and the list of merges.
 
-from django.urls import URLPattern
+Thin views: parse, fetch through the scoped selectors (a record the user may not see is a
+404), call ``merge_records`` / ``merge_undo``, render."""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accord.core.errors import ConflictError
+from accord.core.http import AuthedHttpRequest
+from accord.core.permissions import Action, allows
+from accord.dedup import merge as service
+from accord.dedup.models import Merge
+from accord.parties.models import Address, ContactPoint
+from accord.parties.selectors import companies_visible_to, contacts_visible_to
+
+PICKER_LIMIT = 20
+
+
+class _Rollback(Exception):
+    """Raised to roll back the rehearsal merge of the confirm step."""
+
+
+def visible(user: Any, object_type: str, action: str = Action.VIEW) -> QuerySet[Any]:
+    if object_type == "company":
+        return companies_visible_to(user, action).select_related(
+            "owner", "team", "industry", "region", "company_type", "source", "size"
+        )
+    return contacts_visible_to(user, action).select_related("owner", "team", "primary_company")
+
+
+def parse_ids(raw: str) -> list[int]:
+    ids: list[int] = []
+    for part in (raw or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            value = int(part)
+        except ValueError as exc:
+            raise Http404 from exc
+        if value not in ids:
+            ids.append(value)
+    return ids
+
+
+def load_records(user: Any, object_type: str, ids: list[int]) -> list[Any]:
+    """The records in the given order; the same 404 if any is missing or not visible."""
+    if object_type not in service.MODELS or not ids or len(ids) > service.MAX_RECORDS:
+        raise Http404
+    found = {obj.pk: obj for obj in visible(user, object_type).filter(pk__in=ids)}
+    if len(found) != len(ids):
+        raise Http404
+    return [found[pk] for pk in ids]
+
+
+def _display(record: Any, key: str) -> str:
+    if key == service.ADDRESSES:
+        return "; ".join(str(a) for a in record.addresses.all())
+    if key.startswith("custom."):
+        value = (record.custom or {}).get(key[7:])
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return "" if value in (None, "") else str(value)
+    field = record._meta.get_field(key)
+    if field.choices and not field.is_relation:
+        return str(getattr(record, f"get_{key}_display")()) if getattr(record, key) else ""
+    value = getattr(record, key)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return "" if value in (None, "") else str(value)
+
+
+def _default_survivor(records: list[Any], counts: dict[int, dict[str, int]]) -> int:
+    """The record with most related records; on a tie, the oldest."""
+    best = max(
+        records, key=lambda r: (sum(counts[r.pk].values()), -r.created_at.timestamp(), -r.pk)
+    )
+    return int(best.pk)
+
+
+def _rows(object_type: str, records: list[Any], survivor_id: int) -> list[dict[str, Any]]:
+    ordered = sorted(records, key=lambda r: r.pk != survivor_id)
+    rows = []
+    for field in service.merge_fields(object_type, records):
+        cells = [(r.pk, _display(r, field.key)) for r in records]
+        shown = {text for _pk, text in cells}
+        if field.key == service.ADDRESSES:
+            default: Any = service.ALL_ADDRESSES
+        else:
+            default = service._default_source(field.key, ordered)
+        rows.append(
+            {
+                "key": field.key,
+                "label": field.label,
+                "cells": cells,
+                "same": len(shown) == 1,
+                "default": default,
+            }
+        )
+    return rows
+
+
+def _points(object_type: str, ids: list[int]) -> dict[str, list[str]]:
+    owner = "company_id" if object_type == "company" else "contact_id"
+    united: dict[str, list[str]] = {}
+    points = ContactPoint.objects.filter(**{f"{owner}__in": ids}).order_by("kind", "id")
+    for kind, value in points.values_list("kind", "normalized"):
+        bucket = united.setdefault(str(ContactPoint.Kind(kind).label), [])
+        if value not in bucket:
+            bucket.append(value)
+    return united
+
+
+def _picked_values(request: AuthedHttpRequest, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for row in rows:
+        raw = request.POST.get(f"f_{row['key']}", "")
+        if raw:
+            values[row["key"]] = raw if raw == service.ALL_ADDRESSES else _int_or(raw)
+    return values
+
+
+def _int_or(raw: str) -> Any:
+    try:
+        return int(raw)
+    except ValueError:
+        return raw
+
+
+def _errors(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {k: list(v) for k, v in exc.message_dict.items()}
+    return {"__all__": list(exc.messages)}
+
+
+def _run(
+    request: AuthedHttpRequest,
+    object_type: str,
+    records: list[Any],
+    survivor_id: int,
+    values: dict[str, Any],
+    *,
+    rehearse: bool,
+) -> Merge | None:
+    survivor = next(r for r in records if r.pk == survivor_id)
+    others = [r for r in records if r.pk != survivor_id]
+    expected = request.POST.get(f"version_{survivor_id}")
+    call = {
+        "actor": request.user,
+        "object_type": object_type,
+        "survivor": survivor,
+        "others": others,
+        "values": values,
+        "expected_version": int(expected) if expected and expected.isdigit() else None,
+    }
+    if not rehearse:
+        return service.merge_records(**call)
+    try:
+        with transaction.atomic():
+            service.merge_records(**call)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def merge(request: AuthedHttpRequest) -> HttpResponse:
+    """Pick the survivor and, per field, the surviving value; confirm; merge."""
+    source = request.GET if request.method == "GET" else request.POST
+    for object_type in ("company", "contact"):
+        if object_type in request.GET and "ids" not in request.GET:
+            return _picker(request, object_type, request.GET[object_type])
+    object_type = source.get("type", "")
+    records = load_records(request.user, object_type, parse_ids(source.get("ids", "")))
+    if len(records) < 2:
+        raise Http404
+    ids = [r.pk for r in records]
+    counts = service.related_counts(object_type, ids)
+    survivor_id = _default_survivor(records, counts)
+    if request.method == "POST" and _int_or(request.POST.get("survivor", "")) in ids:
+        survivor_id = int(request.POST["survivor"])
+    rows = _rows(object_type, records, survivor_id)
+    errors: dict[str, list[str]] = {}
+    status = 200
+    step = "choose"
+    values: dict[str, Any] = {}
+    if request.method == "POST":
+        values = _picked_values(request, rows)
+        for row in rows:
+            if row["key"] in values:
+                row["default"] = values[row["key"]]
+        wanted = request.POST.get("step", "confirm")
+        try:
+            done = _run(
+                request, object_type, records, survivor_id, values, rehearse=wanted != "merge"
+            )
+        except PermissionDenied as exc:
+            errors = {"__all__": [str(exc)]}
+            status = 403
+        except ConflictError as exc:
+            errors = {"__all__": [str(exc)]}
+            status = 409
+        except ValidationError as exc:
+            errors = _errors(exc)
+            status = 422
+        else:
+            if done is not None:
+                survivor = next(r for r in records if r.pk == survivor_id)
+                messages.success(
+                    request,
+                    format_html(
+                        '{} <a href="{}">{}</a>',
+                        _("%(count)s records merged into this one.") % {"count": len(ids)},
+                        reverse("dedup:merge_detail", args=[done.pk]),
+                        _("See the merge or undo it"),
+                    ),
+                )
+                return redirect(survivor.get_absolute_url())
+            step = "confirm"
+    survivor = next(r for r in records if r.pk == survivor_id)
+    moving = {pk: sorted(c.items()) for pk, c in counts.items() if pk != survivor_id and c}
+    return render(
+        request,
+        "dedup/merge.html",
+        {
+            "object_type": object_type,
+            "records": records,
+            "ids": ",".join(str(pk) for pk in ids),
+            "survivor": survivor,
+            "rows": rows,
+            "counts": {pk: sorted(c.items()) for pk, c in counts.items()},
+            "moving": moving,
+            "points": _points(object_type, ids),
+            "errors": errors,
+            "general_errors": errors.get("__all__", []),
+            "field_errors": {k: v for k, v in errors.items() if k != "__all__"},
+            "step": step,
+            "values": values,
+            "labels": {row["key"]: row["label"] for row in rows},
+        },
+        status=status,
+    )
+
+
+def _picker(request: AuthedHttpRequest, object_type: str, raw_pk: str) -> HttpResponse:
+    """From a record's page: find the records to merge it with."""
+    record = load_records(request.user, object_type, parse_ids(raw_pk))[0]
+    query = request.GET.get("q", "").strip()
+    found: list[Any] = []
+    if query:
+        candidates = visible(request.user, object_type, Action.DELETE).exclude(pk=record.pk)
+        if object_type == "company":
+            match = Q(name__icontains=query) | Q(search_text__icontains=query.lower())
+        else:
+            match = Q(full_name__icontains=query) | Q(search_text__icontains=query.lower())
+        found = list(candidates.filter(match).order_by("pk")[:PICKER_LIMIT])
+    return render(
+        request,
+        "dedup/merge_picker.html",
+        {"object_type": object_type, "record": record, "query": query, "found": found},
+    )
+
+
+def _merge_for(user: Any, pk: int) -> Merge:
+    """A merge its author, an administrator, or a reader of the survivor may see; else 404."""
+    merge = get_object_or_404(Merge.objects.select_related("actor", "undone_by"), pk=pk)
+    if merge.actor_id == user.pk or user.is_administrator:
+        return merge
+    if (
+        merge.object_type in service.MODELS
+        and visible(user, merge.object_type).filter(pk=merge.survivor_id).exists()
+    ):
+        return merge
+    raise Http404
+
+
+@login_required
+def merge_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    merge = _merge_for(request.user, pk)
+    survivor = None
+    if merge.object_type in service.MODELS:
+        survivor = visible(request.user, merge.object_type).filter(pk=merge.survivor_id).first()
+    labels = merge.snapshot.get("labels", {})
+    moved: dict[str, int] = {}
+    for group in merge.snapshot.get("moved", []):
+        moved[group["model"]] = moved.get(group["model"], 0) + len(group["pks"])
+    from django.apps import apps
+
+    moved_rows = []
+    for label, count in moved.items():
+        model = apps.get_model(label)
+        if model in (ContactPoint, Address) or model._meta.auto_created:
+            continue
+        moved_rows.append((model._meta.verbose_name_plural, count))
+    return render(
+        request,
+        "dedup/merge_detail.html",
+        {
+            "merge": merge,
+            "survivor": survivor,
+            "survivor_label": labels.get(str(merge.survivor_id), f"#{merge.survivor_id}"),
+            "merged": [(pk, labels.get(str(pk), f"#{pk}")) for pk in merge.merged_ids],
+            "moved": moved_rows,
+            "may_undo": service.may_undo(request.user, merge),
+            "refusal": service.undo_refusal(merge),
+        },
+    )
+
+
+@login_required
+@require_POST
+def merge_undo(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    merge = _merge_for(request.user, pk)
+    try:
+        survivor = service.merge_undo(actor=request.user, merge=merge)
+    except (ValidationError, PermissionDenied) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text)
+        return redirect("dedup:merge_detail", pk=merge.pk)
+    messages.success(
+        request,
+        _("Merge undone: the %(count)s merged records are back.")
+        % {"count": len(merge.merged_ids)},
+    )
+    if allows(request.user, Action.VIEW, survivor):
+        return redirect(survivor.get_absolute_url())
+    return redirect("dedup:merge_detail", pk=merge.pk)
+
+
+@login_required
+def merge_list(request: AuthedHttpRequest) -> HttpResponse:
+    """Merges the user made (administrators: everyone's), newest first."""
+    merges = Merge.objects.select_related("actor", "undone_by").order_by("-created_at", "-id")
+    if not request.user.is_administrator:
+        merges = merges.filter(actor=request.user)
+    page = Paginator(merges.defer("snapshot"), 50).get_page(request.GET.get("page"))
+    return render(request, "dedup/merge_list.html", {"page": page})
+
+
+urlpatterns = [
+    path("merge/", merge, name="merge"),
+    path("merges/", merge_list, name="merge_list"),
+    path("merges/<int:pk>/", merge_detail, name="merge_detail"),
+    path("merges/<int:pk>/undo/", merge_undo, name="merge_undo"),
+]
