@@ -146,6 +146,9 @@ class ImportBatch(models.Model):
     rows_skipped = models.PositiveIntegerField(_("skipped"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
     rejected_file = models.FileField(_("rejected rows"), upload_to="imports/%Y/%m/", blank=True)
+    # Touched after every chunk; a running batch whose heartbeat stopped belongs to a process
+    # that died, and import_recover() undoes it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
