@@ -80,7 +80,7 @@ ACTIVITIES = lists.register(
         object_type="activity",
         queryset=activities_with_company_visibility,
         columns=[
-            lists.Column("at", _("Date"), lambda a: _when(a.at), sort="at"),
+            lists.Column("at", _("Date"), lambda a: _when(a.at), sort="at", export=lambda a: a.at),
             lists.Column("kind", _("Type"), lambda a: a.get_kind_display()),
             lists.Column(
                 "subject",
@@ -96,12 +96,18 @@ ACTIVITIES = lists.register(
                 link=lambda a: _company(a).get_absolute_url() if _company(a) else "",
             ),
             lists.Column("owner", _("Owner"), lambda a: str(a.owner)),
-            lists.Column("done", _("Done"), lambda a: _("yes") if a.is_done else _("no")),
+            lists.Column(
+                "done",
+                _("Done"),
+                lambda a: _("yes") if a.is_done else _("no"),
+                export=lambda a: a.is_done,
+            ),
             lists.Column(
                 "updated",
                 _("Updated"),
                 lambda a: _when(a.updated_at),
                 sort="updated",
+                export=lambda a: a.updated_at,
                 is_default=False,
             ),
         ],

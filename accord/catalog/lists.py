@@ -96,9 +96,28 @@ PRODUCTS = lists.register(
             ),
             lists.Column("kind", _("Type"), lambda p: p.get_kind_display()),
             lists.Column("unit", _("Unit"), lambda p: p.get_unit_display()),
-            lists.Column("price", _("Price (default list)"), _price),
-            lists.Column("configurable", _("Configurable"), lambda p: _yes(p.is_configurable)),
-            lists.Column("active", _("Active"), lambda p: _yes(p.is_active), is_default=False),
+            lists.Column(
+                "price",
+                _("Price (default list)"),
+                _price,
+                export=lambda p: getattr(p, "default_price", None),
+                currency=lambda p: (
+                    p.default_currency if getattr(p, "default_price", None) is not None else ""
+                ),
+            ),
+            lists.Column(
+                "configurable",
+                _("Configurable"),
+                lambda p: _yes(p.is_configurable),
+                export=lambda p: p.is_configurable,
+            ),
+            lists.Column(
+                "active",
+                _("Active"),
+                lambda p: _yes(p.is_active),
+                is_default=False,
+                export=lambda p: p.is_active,
+            ),
             lists.Column(
                 "description", _("Description"), lambda p: p.description, is_default=False
             ),

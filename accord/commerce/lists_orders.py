@@ -105,7 +105,13 @@ ORDERS = lists.register(
                 sort="number",
                 link=lambda o: reverse("commerce:order_detail", args=[o.pk]),
             ),
-            lists.Column("ordered_on", _("Date"), lambda o: _day(o.ordered_on), sort="date"),
+            lists.Column(
+                "ordered_on",
+                _("Date"),
+                lambda o: _day(o.ordered_on),
+                sort="date",
+                export=lambda o: o.ordered_on,
+            ),
             lists.Column(
                 "client",
                 _("Client"),
@@ -113,7 +119,13 @@ ORDERS = lists.register(
                 link=lambda o: o.company.get_absolute_url(),
             ),
             lists.Column("status", _("Status"), lambda o: o.get_status_display()),
-            lists.Column("total", _("Total"), lambda o: format_money(o.total, o.currency)),
+            lists.Column(
+                "total",
+                _("Total"),
+                lambda o: format_money(o.total, o.currency),
+                export=lambda o: o.total,
+                currency=lambda o: o.currency,
+            ),
             lists.Column("owner", _("Owner"), lambda o: str(o.owner)),
             lists.Column(
                 "channel", _("Received via"), lambda o: o.get_channel_display(), is_default=False
@@ -122,6 +134,7 @@ ORDERS = lists.register(
                 "delivery_date",
                 _("Delivery date wanted"),
                 lambda o: _day(o.delivery_date),
+                export=lambda o: o.delivery_date,
                 is_default=False,
             ),
         ],
@@ -173,8 +186,20 @@ INVOICES = lists.register(
                 sort="number",
                 link=lambda i: reverse("commerce:invoice_detail", args=[i.pk]),
             ),
-            lists.Column("issued_on", _("Issue date"), lambda i: _day(i.issued_on), sort="date"),
-            lists.Column("due_on", _("Due date"), lambda i: _day(i.due_on), sort="due"),
+            lists.Column(
+                "issued_on",
+                _("Issue date"),
+                lambda i: _day(i.issued_on),
+                sort="date",
+                export=lambda i: i.issued_on,
+            ),
+            lists.Column(
+                "due_on",
+                _("Due date"),
+                lambda i: _day(i.due_on),
+                sort="due",
+                export=lambda i: i.due_on,
+            ),
             lists.Column(
                 "client",
                 _("Client"),
@@ -182,11 +207,19 @@ INVOICES = lists.register(
                 link=lambda i: i.company.get_absolute_url(),
             ),
             lists.Column("status", _("Status"), _invoice_status),
-            lists.Column("total", _("Total"), lambda i: format_money(i.total, i.currency)),
+            lists.Column(
+                "total",
+                _("Total"),
+                lambda i: format_money(i.total, i.currency),
+                export=lambda i: i.total,
+                currency=lambda i: i.currency,
+            ),
             lists.Column(
                 "balance_due",
                 _("Balance due"),
                 lambda i: format_money(i.balance_due, i.currency),
+                export=lambda i: i.balance_due,
+                currency=lambda i: i.currency,
             ),
             lists.Column("owner", _("Owner"), lambda i: str(i.owner), is_default=False),
             lists.Column(

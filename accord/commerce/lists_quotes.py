@@ -84,7 +84,13 @@ QUOTES = lists.register(
                 sort="number",
                 link=lambda q: q.get_absolute_url(),
             ),
-            lists.Column("created", _("Date"), lambda q: _day(q.created_at), sort="created"),
+            lists.Column(
+                "created",
+                _("Date"),
+                lambda q: _day(q.created_at),
+                sort="created",
+                export=lambda q: q.created_at,
+            ),
             lists.Column(
                 "client",
                 _("Client"),
@@ -93,12 +99,29 @@ QUOTES = lists.register(
             ),
             lists.Column("deal", _("Deal"), lambda q: q.deal.name, is_default=False),
             lists.Column("status", _("Status"), lambda q: q.get_status_display()),
-            lists.Column("total", _("Total"), _total, sort="total"),
             lists.Column(
-                "valid_until", _("Valid until"), lambda q: _day(q.valid_until), sort="valid_until"
+                "total",
+                _("Total"),
+                _total,
+                sort="total",
+                export=lambda q: q.total,
+                currency=lambda q: q.currency,
+            ),
+            lists.Column(
+                "valid_until",
+                _("Valid until"),
+                lambda q: _day(q.valid_until),
+                sort="valid_until",
+                export=lambda q: q.valid_until,
             ),
             lists.Column("owner", _("Owner"), lambda q: str(q.owner)),
-            lists.Column("sent", _("Sent"), lambda q: _day(q.sent_at), is_default=False),
+            lists.Column(
+                "sent",
+                _("Sent"),
+                lambda q: _day(q.sent_at),
+                is_default=False,
+                export=lambda q: q.sent_at,
+            ),
         ],
         sorts={
             "created": (_("Date"), "created_at"),

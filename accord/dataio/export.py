@@ -54,6 +54,11 @@ def _list_query(params: QueryDict | Mapping[str, Any] | str) -> str:
 
 
 def _definition(list_key: str) -> lists.ListDefinition:
+    if list_key not in lists.LISTS:
+        # Lists register when their app's views load; a job worker may not have loaded them.
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018
     definition = lists.LISTS.get(list_key)
     if definition is None:
         raise ValidationError(

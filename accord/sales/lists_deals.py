@@ -189,12 +189,18 @@ DEALS = lists.register(
             ),
             lists.Column("stage", _("Stage"), lambda d: str(d.stage)),
             lists.Column(
-                "amount", _("Amount"), lambda d: money(d.amount, d.currency), sort="amount"
+                "amount",
+                _("Amount"),
+                lambda d: money(d.amount, d.currency),
+                sort="amount",
+                export=lambda d: d.amount,
+                currency=lambda d: d.currency,
             ),
             lists.Column(
                 "expected_close",
                 _("Expected close"),
                 lambda d: _date(d.expected_close),
+                export=lambda d: d.expected_close,
             ),
             lists.Column("owner", _("Owner"), lambda d: str(d.owner)),
             lists.Column("status", _("Status"), _status, is_default=False),
@@ -204,6 +210,7 @@ DEALS = lists.register(
                 _("Created"),
                 lambda d: _date(d.created_at),
                 sort="created",
+                export=lambda d: d.created_at,
                 is_default=False,
             ),
         ],

@@ -98,7 +98,11 @@ LEADS = lists.register(
                 is_default=False,
             ),
             lists.Column(
-                "created", _("Created"), lambda lead: _when(lead.created_at), sort="created"
+                "created",
+                _("Created"),
+                lambda lead: _when(lead.created_at),
+                sort="created",
+                export=lambda lead: lead.created_at,
             ),
         ],
         sorts={
