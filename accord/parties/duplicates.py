@@ -1,8 +1,10 @@
 """Likely duplicates shown before saving (D6).
 
 Candidates come from indexed columns (tax ids, normalised phones and e-mails, the
-transliterated ``name_key`` prefix); rapidfuzz scores the names. Records the user may not see
-are reported without their details, so two managers still learn they would collide.
+transliterated ``name_key`` prefix); names are scored by the matching engine
+(:mod:`accord.dedup.matching`: legal forms dropped, several transliteration schemes, phonetic
+folding, rapidfuzz), the same one the import and the whole-base scan use. Records the user may
+not see are reported without their details, so two managers still learn they would collide.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from rapidfuzz import fuzz
 
 from accord.core.permissions import allows
+from accord.dedup import matching
 from accord.parties import normalize
 from accord.parties.models import Company, Contact, ContactPoint
 
-NAME_SIMILARITY = 88
+NAME_SIMILARITY = matching.NAME_SIMILARITY
 
 
 @dataclass
@@ -104,8 +106,9 @@ def find_company_duplicates(
         ]:
             _add(found, company, _("same phone") if kind == "phone" else _("same e-mail"))
     key = normalize.name_key(name)
+    forms = matching.company_name_forms(name)
     for company in _name_candidates(Company, key, exclude_pk):
-        score = fuzz.ratio(key, company.name_key)
+        score = matching.name_similarity(forms, matching.company_name_forms(company.name))
         if score >= NAME_SIMILARITY:
             _add(found, company, _("similar name"), score)
     return _finish(found, user, limit)
@@ -131,8 +134,11 @@ def find_contact_duplicates(
         ]:
             _add(found, contact, _("same phone") if kind == "phone" else _("same e-mail"))
     key = normalize.name_key(f"{last_name} {first_name}")
+    forms = matching.person_name_forms(last_name, first_name)
     for contact in _name_candidates(Contact, key, exclude_pk):
-        score = fuzz.ratio(key, contact.name_key)
+        score = matching.name_similarity(
+            forms, matching.person_name_forms(contact.last_name, contact.first_name)
+        )
         if score >= NAME_SIMILARITY:
             _add(found, contact, _("similar name"), score)
     return _finish(found, user, limit)
