@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.utils.translation import gettext as _
 
 from accord.core.models import PicklistOption, User
@@ -274,20 +274,56 @@ def write_rows(
 def record(
     batch: ImportBatch,
     object_type: str,
-    object_id: int,
+    obj: Any,
     row: RowResult,
     *,
     before: dict[str, Any] | None = None,
 ) -> ImportRecord:
+    """The ImportRecord of a row's record; ``version`` is the record's version once the import
+    wrote it, so undo leaves alone a record someone changed since."""
     action = ImportRecord.Action.UPDATED if before is not None else ImportRecord.Action.CREATED
+    version = type(obj).objects.filter(pk=obj.pk).values_list("version", flat=True).first()
     return ImportRecord.objects.create(
         batch=batch,
         object_type=object_type,
-        object_id=object_id,
+        object_id=obj.pk,
         action=action,
         row_number=row.number,
-        before=before or {},
+        before={**(before or {}), "version": version},
     )
+
+
+def undo_records(
+    model: Any,
+    records: list[ImportRecord],
+    *,
+    delete: Callable[[Any], Any],
+    restore: Callable[[Any, dict[str, Any]], Any],
+) -> list[int]:
+    """Undo one type's records through its services, each in its own savepoint: created ones
+    are deleted, updated ones get ``before`` back. A record changed by anyone since the import,
+    or one the services refuse to remove, is left as it is; its id is returned so the import's
+    page can say so."""
+    skipped: list[int] = []
+    objects = model.objects.in_bulk([r.object_id for r in records])
+    for item in records:
+        obj = objects.get(item.object_id)
+        if obj is None:
+            continue
+        before = dict(item.before)
+        version = before.pop("version", None)
+        if version is not None and obj.version != version:
+            skipped.append(obj.pk)
+            continue
+        try:
+            with transaction.atomic():
+                if item.action == ImportRecord.Action.CREATED:
+                    delete(obj)
+                else:
+                    restore(obj, before)
+        except (ValidationError, PermissionDenied, ProtectedError):
+            skipped.append(obj.pk)
+    return skipped
 
 
 def jsonable(value: Any) -> Any:

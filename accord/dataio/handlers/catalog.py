@@ -33,6 +33,7 @@ from accord.dataio.handlers._sales_common import (
     record,
     target,
     text,
+    undo_records,
     write_rows,
 )
 from accord.dataio.handlers.base import (
@@ -244,7 +245,7 @@ class ProductHandler(Handler):
                     price_list=values["price_list"],
                     amount=values["price"],
                 )
-            record(batch, self.object_type, product.pk, row)
+            record(batch, self.object_type, product, row)
             return product.pk
 
         return write_rows(rows, write, ALIASES)
@@ -281,32 +282,33 @@ class ProductHandler(Handler):
                 price_set(
                     actor=actor, product=product, price_list=price_list, amount=values["price"]
                 )
-            record(batch, self.object_type, product.pk, row, before=before)
+            record(batch, self.object_type, product, row, before=before)
             return product.pk
 
         write_rows(rows, write, ALIASES)
 
-    def undo(self, records: list[ImportRecord], *, actor: Any) -> None:
-        products = Product.objects.in_bulk([r.object_id for r in records])
-        for item in records:
-            product = products.get(item.object_id)
-            if product is None:
-                continue
-            if item.action == ImportRecord.Action.CREATED:
-                _remove_imported(actor=actor, product=product)
-                continue
-            before = dict(item.before)
-            prices = before.pop("prices", {})
-            if "tax_rate" in before:
-                before["tax_rate"] = TaxRate.objects.filter(pk=before["tax_rate"]).first()
-            if before:
-                product = product_update(actor=actor, product=product, fields=before)
-            for list_id, amount in prices.items():
-                price_list = PriceList.objects.get(pk=int(list_id))
-                if amount is None:
-                    price_remove(actor=actor, product=product, price_list=price_list)
-                else:
-                    price_set(actor=actor, product=product, price_list=price_list, amount=amount)
+    def undo(self, records: list[ImportRecord], *, actor: Any) -> list[int]:
+        return undo_records(
+            Product,
+            records,
+            delete=lambda product: _remove_imported(actor=actor, product=product),
+            restore=lambda product, before: _restore_product(actor, product, before),
+        )
+
+
+def _restore_product(actor: Any, product: Product, before: dict[str, Any]) -> None:
+    fields = dict(before)
+    prices = fields.pop("prices", {})
+    if "tax_rate" in fields:
+        fields["tax_rate"] = TaxRate.objects.filter(pk=fields["tax_rate"]).first()
+    if fields:
+        product = product_update(actor=actor, product=product, fields=fields)
+    for list_id, amount in prices.items():
+        price_list = PriceList.objects.get(pk=int(list_id))
+        if amount is None:
+            price_remove(actor=actor, product=product, price_list=price_list)
+        else:
+            price_set(actor=actor, product=product, price_list=price_list, amount=amount)
 
 
 def _remove_imported(*, actor: Any, product: Product) -> None:

@@ -29,6 +29,7 @@ from accord.dataio.handlers._sales_common import (
     record,
     target,
     text,
+    undo_records,
     write_rows,
 )
 from accord.dataio.handlers.base import (
@@ -291,7 +292,7 @@ class LeadHandler(Handler):
                     status=status,
                     unqualified_reason=row.values.get("unqualified_reason", ""),
                 )
-            record(batch, self.object_type, lead.pk, row)
+            record(batch, self.object_type, lead, row)
             return lead.pk
 
         return write_rows(rows, write, {})
@@ -311,22 +312,21 @@ class LeadHandler(Handler):
             before = {k: v for k, v in before.items() if v != jsonable(fields[k])}
             if not before:
                 return None
-            lead_update(actor=actor, lead=lead, fields=fields)
-            record(batch, self.object_type, lead.pk, row, before=before)
+            lead = lead_update(actor=actor, lead=lead, fields=fields)
+            record(batch, self.object_type, lead, row, before=before)
             return lead.pk
 
         write_rows(rows, write, {})
 
-    def undo(self, records: list[ImportRecord], *, actor: Any) -> None:
-        leads = Lead.objects.in_bulk([r.object_id for r in records])
-        for item in records:
-            lead = leads.get(item.object_id)
-            if lead is None:
-                continue
-            if item.action == ImportRecord.Action.CREATED:
-                lead_delete(actor=actor, lead=lead)
-            else:
-                lead_update(actor=actor, lead=lead, fields=_restore_lead(item.before))
+    def undo(self, records: list[ImportRecord], *, actor: Any) -> list[int]:
+        return undo_records(
+            Lead,
+            records,
+            delete=lambda lead: lead_delete(actor=actor, lead=lead),
+            restore=lambda lead, before: lead_update(
+                actor=actor, lead=lead, fields=_restore_lead(before)
+            ),
+        )
 
 
 def _restore_lead(before: dict[str, Any]) -> dict[str, Any]:
@@ -568,7 +568,7 @@ class DealHandler(Handler):
                     lost_reason=values.get("lost_reason"),
                     comment=values.get("close_comment", ""),
                 )
-            record(batch, self.object_type, deal.pk, row)
+            record(batch, self.object_type, deal, row)
             return deal.pk
 
         return write_rows(rows, write, DEAL_ALIASES)
@@ -591,24 +591,27 @@ class DealHandler(Handler):
             before = _deal_before(deal, fields, row.values.get("custom"))
             if not before:
                 return None
-            deal_update(actor=actor, deal=deal, fields=fields, custom=_merged_custom(deal, row))
-            record(batch, self.object_type, deal.pk, row, before=before)
+            deal = deal_update(
+                actor=actor, deal=deal, fields=fields, custom=_merged_custom(deal, row)
+            )
+            record(batch, self.object_type, deal, row, before=before)
             return deal.pk
 
         write_rows(rows, write, DEAL_ALIASES)
 
-    def undo(self, records: list[ImportRecord], *, actor: Any) -> None:
-        deals = Deal.objects.in_bulk([r.object_id for r in records])
-        for item in records:
-            deal = deals.get(item.object_id)
-            if deal is None:
-                continue
-            if item.action == ImportRecord.Action.CREATED:
-                deal_delete(actor=actor, deal=deal)
-                continue
-            before = dict(item.before)
-            custom = before.pop("custom", None)
-            deal_update(actor=actor, deal=deal, fields=before, custom=custom)
+    def undo(self, records: list[ImportRecord], *, actor: Any) -> list[int]:
+        return undo_records(
+            Deal,
+            records,
+            delete=lambda deal: deal_delete(actor=actor, deal=deal),
+            restore=lambda deal, before: _restore_deal(actor, deal, before),
+        )
+
+
+def _restore_deal(actor: Any, deal: Deal, before: dict[str, Any]) -> None:
+    fields = dict(before)
+    custom = fields.pop("custom", None)
+    deal_update(actor=actor, deal=deal, fields=fields, custom=custom)
 
 
 def _merged_custom(deal: Deal, row: RowResult) -> dict[str, Any] | None:

@@ -151,7 +151,11 @@ def test_product_rows_match_by_code_update_and_undo():
     )
     record = ImportRecord.objects.get(batch=batch)
     eur = PriceList.objects.get(name="Base EUR")
-    assert record.before == {"name": "Cable", "prices": {str(eur.pk): None}}
+    assert record.before == {
+        "name": "Cable",
+        "prices": {str(eur.pk): None},
+        "version": product.version,
+    }
 
     handler.undo([record], actor=head)
 

@@ -16,7 +16,7 @@ from accord.dataio.handlers.base import RowResult
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company
 from accord.sales.models import AssignmentRule, Deal, Lead, Stage
-from accord.sales.services_leads import lead_create
+from accord.sales.services_leads import lead_create, lead_update
 
 pytestmark = pytest.mark.django_db
 
@@ -202,7 +202,10 @@ def test_lead_update_changes_given_columns_and_undo_restores_them():
         "",
     )
     record = ImportRecord.objects.get(batch=batch)
-    assert (record.action, record.before) == ("updated", {"city": "Perm", "source": None})
+    assert (record.action, record.before) == (
+        "updated",
+        {"city": "Perm", "source": None, "version": 2},
+    )
 
     handler.undo(list(batch.records.all()), actor=manager)
 
@@ -223,14 +226,17 @@ def test_lead_import_without_add_permission_is_refused_and_writes_nothing():
     assert ImportRecord.objects.count() == 0
 
 
-def test_lead_undo_deletes_created_leads():
+def test_lead_undo_deletes_created_leads_but_keeps_one_changed_since():
     manager = user_with_role("sales_manager")
     _rows, ids = run("lead", manager, {"full_name": "Anna"}, {"full_name": "Bob"})
     batch = ImportBatch.objects.get()
+    bob = Lead.objects.get(pk=ids[1])
+    lead_update(actor=manager, lead=bob, fields={"city": "Omsk"})
 
-    get_handler("lead").undo(list(batch.records.all()), actor=manager)
+    skipped = get_handler("lead").undo(list(batch.records.all()), actor=manager)
 
-    assert Lead.objects.filter(pk__in=ids).count() == 0
+    assert skipped == [bob.pk]
+    assert list(Lead.objects.values_list("full_name", "city")) == [("Bob", "Omsk")]
 
 
 # --- deals -----------------------------------------------------------------------------------
