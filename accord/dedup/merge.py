@@ -18,7 +18,9 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +31,7 @@ from accord.core.models import AuditEntry, User
 from accord.core.permissions import Action, require
 from accord.dedup.models import DuplicateCluster, Merge
 from accord.parties.models import Address, Company, Contact, ContactPoint
+from accord.parties.selectors import companies_visible_to, contacts_visible_to
 from accord.parties.services import (
     COMPANY_FIELDS,
     CONTACT_FIELDS,
@@ -353,7 +356,55 @@ def _resolve(
     return picked, custom, addresses
 
 
-# -- merge -----------------------------------------------------------------------------------
+# -- reads (scoped: what the user may not see is a 404) -------------------------------------
+
+
+def visible(user: Any, object_type: str, action: str = Action.VIEW) -> QuerySet[Any]:
+    if object_type == "company":
+        return companies_visible_to(user, action).select_related(
+            "owner", "team", "industry", "region", "company_type", "source", "size"
+        )
+    return contacts_visible_to(user, action).select_related("owner", "team", "primary_company")
+
+
+def parse_ids(raw: str) -> list[int]:
+    ids: list[int] = []
+    for part in (raw or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            value = int(part)
+        except ValueError as exc:
+            raise Http404 from exc
+        if value not in ids:
+            ids.append(value)
+    return ids
+
+
+def load_records(user: Any, object_type: str, ids: list[int]) -> list[Any]:
+    """The records in the given order; the same 404 if any is missing or not visible."""
+    if object_type not in MODELS or not ids or len(ids) > MAX_RECORDS:
+        raise Http404
+    found = {obj.pk: obj for obj in visible(user, object_type).filter(pk__in=ids)}
+    if len(found) != len(ids):
+        raise Http404
+    return [found[pk] for pk in ids]
+
+
+def get_merge_for(user: Any, pk: int) -> Merge:
+    """A merge its author, an administrator, or a reader of the survivor may see; else 404."""
+    merge = get_object_or_404(Merge.objects.select_related("actor", "undone_by"), pk=pk)
+    if merge.actor_id == user.pk or user.is_administrator:
+        return merge
+    if (
+        merge.object_type in MODELS
+        and visible(user, merge.object_type).filter(pk=merge.survivor_id).exists()
+    ):
+        return merge
+    raise Http404
+
+
+# -- merge -------------------------------------------------------------------------------------
 
 
 def _label(obj: models.Model) -> str:

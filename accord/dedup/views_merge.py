@@ -12,9 +12,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -26,45 +26,12 @@ from accord.core.permissions import Action, allows
 from accord.dedup import merge as service
 from accord.dedup.models import Merge
 from accord.parties.models import Address, ContactPoint
-from accord.parties.selectors import companies_visible_to, contacts_visible_to
 
 PICKER_LIMIT = 20
 
 
 class _Rollback(Exception):
     """Raised to roll back the rehearsal merge of the confirm step."""
-
-
-def visible(user: Any, object_type: str, action: str = Action.VIEW) -> QuerySet[Any]:
-    if object_type == "company":
-        return companies_visible_to(user, action).select_related(
-            "owner", "team", "industry", "region", "company_type", "source", "size"
-        )
-    return contacts_visible_to(user, action).select_related("owner", "team", "primary_company")
-
-
-def parse_ids(raw: str) -> list[int]:
-    ids: list[int] = []
-    for part in (raw or "").replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            value = int(part)
-        except ValueError as exc:
-            raise Http404 from exc
-        if value not in ids:
-            ids.append(value)
-    return ids
-
-
-def load_records(user: Any, object_type: str, ids: list[int]) -> list[Any]:
-    """The records in the given order; the same 404 if any is missing or not visible."""
-    if object_type not in service.MODELS or not ids or len(ids) > service.MAX_RECORDS:
-        raise Http404
-    found = {obj.pk: obj for obj in visible(user, object_type).filter(pk__in=ids)}
-    if len(found) != len(ids):
-        raise Http404
-    return [found[pk] for pk in ids]
 
 
 def _display(record: Any, key: str) -> str:
@@ -187,7 +154,9 @@ def merge(request: AuthedHttpRequest) -> HttpResponse:
         if object_type in request.GET and "ids" not in request.GET:
             return _picker(request, object_type, request.GET[object_type])
     object_type = source.get("type", "")
-    records = load_records(request.user, object_type, parse_ids(source.get("ids", "")))
+    records = service.load_records(
+        request.user, object_type, service.parse_ids(source.get("ids", ""))
+    )
     if len(records) < 2:
         raise Http404
     ids = [r.pk for r in records]
@@ -260,11 +229,11 @@ def merge(request: AuthedHttpRequest) -> HttpResponse:
 
 def _picker(request: AuthedHttpRequest, object_type: str, raw_pk: str) -> HttpResponse:
     """From a record's page: find the records to merge it with."""
-    record = load_records(request.user, object_type, parse_ids(raw_pk))[0]
+    record = service.load_records(request.user, object_type, service.parse_ids(raw_pk))[0]
     query = request.GET.get("q", "").strip()
     found: list[Any] = []
     if query:
-        candidates = visible(request.user, object_type, Action.DELETE).exclude(pk=record.pk)
+        candidates = service.visible(request.user, object_type, Action.DELETE).exclude(pk=record.pk)
         if object_type == "company":
             match = Q(name__icontains=query) | Q(search_text__icontains=query.lower())
         else:
@@ -277,25 +246,14 @@ def _picker(request: AuthedHttpRequest, object_type: str, raw_pk: str) -> HttpRe
     )
 
 
-def _merge_for(user: Any, pk: int) -> Merge:
-    """A merge its author, an administrator, or a reader of the survivor may see; else 404."""
-    merge = get_object_or_404(Merge.objects.select_related("actor", "undone_by"), pk=pk)
-    if merge.actor_id == user.pk or user.is_administrator:
-        return merge
-    if (
-        merge.object_type in service.MODELS
-        and visible(user, merge.object_type).filter(pk=merge.survivor_id).exists()
-    ):
-        return merge
-    raise Http404
-
-
 @login_required
 def merge_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    merge = _merge_for(request.user, pk)
+    merge = service.get_merge_for(request.user, pk)
     survivor = None
     if merge.object_type in service.MODELS:
-        survivor = visible(request.user, merge.object_type).filter(pk=merge.survivor_id).first()
+        survivor = (
+            service.visible(request.user, merge.object_type).filter(pk=merge.survivor_id).first()
+        )
     labels = merge.snapshot.get("labels", {})
     moved: dict[str, int] = {}
     for group in merge.snapshot.get("moved", []):
@@ -326,7 +284,7 @@ def merge_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def merge_undo(request: AuthedHttpRequest, pk: int) -> HttpResponse:
-    merge = _merge_for(request.user, pk)
+    merge = service.get_merge_for(request.user, pk)
     try:
         survivor = service.merge_undo(actor=request.user, merge=merge)
     except (ValidationError, PermissionDenied) as exc:
