@@ -652,3 +652,20 @@ def _import_runner(job: Job) -> None:
     if batch.status != ImportBatch.Status.RUNNING:
         return
     run_import(batch, job)
+
+
+def import_run_now(*, actor: Any, batch: ImportBatch, after_chunk: Any = None) -> RunResult:
+    """Run a configured batch in this process without the job queue (``accord import``); the
+    same checks as :func:`import_start`. ``after_chunk(result)`` is called after each chunk."""
+    _require_owner(actor, batch)
+    _require_import(actor, batch.object_type)
+    if batch.status != ImportBatch.Status.DRAFT:
+        raise ValidationError({"columns": [_("This import has already been started.")]})
+    if not batch.columns:
+        raise ValidationError({"columns": [_("Map at least one column to a field.")]})
+    import_recover()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    batch.status = ImportBatch.Status.RUNNING
+    return run_import(batch, None, after_chunk=after_chunk)
