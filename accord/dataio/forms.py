@@ -207,7 +207,12 @@ class MappingForm(forms.Form):
             if target is None and key in self.fields:
                 target = key
             for message in messages:
-                self.add_error(target, message)
+                self.add_error(target or self._column_named_in(message), message)
+
+    def _column_named_in(self, message: str) -> str | None:
+        """The column whose header a message quotes (“Город”), if exactly one does."""
+        named = [h for h in self.headers if h and f"“{h}”" in message]
+        return self.field_for_header(named[-1]) if named else None
 
 
 class OptionsForm(forms.Form):

@@ -8,7 +8,6 @@ batch, so a reload (or coming back the next day) lands where the user left off.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from accord.core.http import AuthedHttpRequest
 from accord.core.permissions import Action, Scope, user_scope
-from accord.dataio import services
+from accord.dataio import mapping, services
 from accord.dataio.forms import (
     FormatForm,
     MappingForm,
@@ -121,16 +120,8 @@ def wizard_step(batch: ImportBatch) -> str:
 
 def file_sample(batch: ImportBatch, limit: int = SAMPLE_ROWS) -> dict[str, Any]:
     """Headers, the first rows and the workbook's sheets, read as the batch says (the engine's
-    reader; ValidationError naming "file" when it cannot be read)."""
-    from accord.dataio import reader
-
-    detected = reader.detect(
-        batch.source_file,
-        encoding=batch.encoding or None,
-        delimiter=batch.delimiter or None,
-        sheet=batch.sheet or None,
-    )
-    batch.source_file.close()
+    detection; ValidationError naming "file" when it cannot be read)."""
+    detected = services.detection(batch)
     return {
         "kind": detected.kind,
         "headers": detected.headers,
@@ -139,44 +130,17 @@ def file_sample(batch: ImportBatch, limit: int = SAMPLE_ROWS) -> dict[str, Any]:
     }
 
 
-def _normal(text: str) -> str:
-    return " ".join(str(text).casefold().replace("ё", "е").replace("_", " ").split())
-
-
-def suggested_columns(batch: ImportBatch, headers: list[str], targets: list[Any]) -> dict[str, str]:
-    """The batch's mapping if it has one, else the engine's suggestions from the header names
-    (or, without them, exact matches of a field's key, label or synonyms)."""
+def suggested_columns(
+    batch: ImportBatch, handler: Handler, headers: list[str], user: Any
+) -> dict[str, str]:
+    """The batch's mapping if it has one, else suggestions from the header names."""
     if any(batch.columns.values()):
-        return dict(batch.columns)
-    try:
-        mapping = importlib.import_module("accord.dataio.mapping")
-    except ModuleNotFoundError:
-        mapping = None
-    suggest = getattr(mapping, "suggest", None)
-    if suggest is not None:
-        return dict(suggest(headers, targets))
-    names: dict[str, str] = {}
-    for target in targets:
-        for name in (target.key, target.label, *target.synonyms):
-            names.setdefault(_normal(name), target.key)
-    result: dict[str, str] = {}
-    taken: set[str] = set()
-    for header in headers:
-        key = names.get(_normal(header), "")
-        if key and key not in taken:
-            result[header] = key
-            taken.add(key)
-        else:
-            result[header] = ""
-    return result
+        return {header: batch.columns.get(header, "") for header in headers}
+    return mapping.suggest(handler, headers, user)
 
 
 def saved_mappings(user: Any, object_type: str) -> list[ImportMapping]:
-    """Mappings saved for this record type, through the engine's selector when it has one."""
-    mappings_for = getattr(services, "mappings_for", None)
-    if mappings_for is not None:
-        return list(mappings_for(actor=user, object_type=object_type))
-    return list(ImportMapping.objects.filter(object_type=object_type).order_by("name"))
+    return mapping.mappings_for(user, object_type)
 
 
 def redetect(
@@ -242,7 +206,7 @@ def import_start(request: AuthedHttpRequest) -> HttpResponse:
         raise PermissionDenied
     types = [(h.object_type, h.label) for h in available]
     form = UploadForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         request.FILES or None,
         types=types,
         max_bytes=max_upload_bytes(),
@@ -276,7 +240,11 @@ def import_format(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         sample = file_sample(batch)
     except ValidationError as exc:
         sample_error = " ".join(exc.messages)
-    form = FormatForm(request.POST or None, batch=batch, sheets=sample.get("sheets") or [])
+    form = FormatForm(
+        request.POST if request.method == "POST" else None,
+        batch=batch,
+        sheets=sample.get("sheets") or [],
+    )
     if request.method == "POST" and form.is_valid():
         try:
             batch = redetect(
@@ -318,14 +286,17 @@ def import_mapping(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     sample = file_sample(batch, limit=1)
     headers: list[str] = sample["headers"]
     mappings = saved_mappings(request.user, batch.object_type)
-    initial = suggested_columns(batch, headers, targets)
+    initial = suggested_columns(batch, handler, headers, request.user)
     applied = request.GET.get("mapping")
     if applied:
         chosen = next((m for m in mappings if str(m.pk) == applied), None)
         if chosen is not None:
-            initial = {h: chosen.columns.get(h, "") for h in headers}
+            initial = mapping.apply_mapping(chosen, headers)
     form = MappingForm(
-        request.POST or None, headers=headers, targets=targets, initial_columns=initial
+        request.POST if request.method == "POST" else None,
+        headers=headers,
+        targets=targets,
+        initial_columns=initial,
     )
     if request.method == "POST" and form.is_valid():
         options = mode_options(request.user, batch.object_type, handler.label)
@@ -338,9 +309,8 @@ def import_mapping(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 mode=mode,
                 all_or_nothing=batch.all_or_nothing,
             )
-            mapping_save = getattr(services, "mapping_save", None)
-            if form.cleaned_data["save_as"] and mapping_save is not None:
-                mapping_save(
+            if form.cleaned_data["save_as"]:
+                mapping.mapping_save(
                     actor=request.user,
                     name=form.cleaned_data["save_as"],
                     object_type=batch.object_type,
@@ -388,7 +358,9 @@ def import_preview(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "mode": batch.mode if batch.mode else default_mode(options),
         "rejects": OptionsForm.ALL_OR_NOTHING if batch.all_or_nothing else OptionsForm.VALID_ROWS,
     }
-    form = OptionsForm(request.POST or None, mode_options=options, initial=initial)
+    form = OptionsForm(
+        request.POST if request.method == "POST" else None, mode_options=options, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             batch = services.import_configure(

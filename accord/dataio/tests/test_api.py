@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.core.testing import user_with_role
 from accord.core.tests.test_api_auth import token_client
+from accord.dataio.jobs import run_job
 from accord.dataio.models import ImportBatch, Job
 from accord.parties.models import Company
 
@@ -85,7 +86,9 @@ def test_mapping_preview_start_and_undo():
     assert list(body["rows"][1]["errors"]) == ["inn"]
     assert started.status_code == 202, started.content
     job = started.json()
-    assert (job["kind"], job["status"], job["import_id"]) == ("import", "done", batch_id)
+    assert (job["kind"], job["status"], job["import_id"]) == ("import", "queued", batch_id)
+    run_job(job["id"])  # what the worker does
+    assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "done"
     batch = client.get(f"/api/imports/{batch_id}").json()
     assert (batch["status"], batch["rows_created"], batch["rows_rejected"]) == ("done", 1, 1)
     assert batch["rejected_file_url"] == f"/imports/{batch_id}/rejected/"

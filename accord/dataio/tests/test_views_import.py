@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accord.core.testing import user_with_role
+from accord.dataio.jobs import run_job
 from accord.dataio.models import ImportBatch, ImportMapping, Job
 from accord.parties.models import Company
 from accord.parties.tests.factories import make_company
@@ -28,6 +29,16 @@ def _upload(client, content=CSV_1251, name="clients.csv", object_type="company")
         reverse("dataio:import_start"),
         {"object_type": object_type, "file": SimpleUploadedFile(name, content)},
     )
+
+
+def _run(client, batch: ImportBatch, **choices):
+    """Press Import, then let the worker run the queued job (tests don't run a worker)."""
+    response = client.post(reverse("dataio:import_preview", args=[batch.pk]), choices)
+    batch.refresh_from_db()
+    if batch.job_id:
+        run_job(batch.job_id)
+        batch.refresh_from_db()
+    return response
 
 
 def _batch_ready_for_preview(client, content=CSV_1251) -> ImportBatch:
@@ -276,12 +287,9 @@ def test_import_valid_rows_gives_counts_rejected_file_and_undo(client):
     manager = _login(client, user_with_role("sales_manager"))
     batch = _batch_ready_for_preview(manager)
 
-    response = manager.post(
-        reverse("dataio:import_preview", args=[batch.pk]), {"mode": "skip", "rejects": "valid"}
-    )
+    response = _run(manager, batch, mode="skip", rejects="valid")
 
     assert response["Location"] == reverse("dataio:import_detail", args=[batch.pk])
-    batch.refresh_from_db()
     assert (batch.status, batch.rows_created, batch.rows_rejected) == (
         ImportBatch.Status.DONE,
         1,
@@ -308,11 +316,8 @@ def test_all_or_nothing_with_an_error_writes_nothing(client):
     manager = _login(client, user_with_role("sales_manager"))
     batch = _batch_ready_for_preview(manager)
 
-    manager.post(
-        reverse("dataio:import_preview", args=[batch.pk]), {"mode": "skip", "rejects": "all"}
-    )
+    _run(manager, batch, mode="skip", rejects="all")
 
-    batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.FAILED
     assert Company.objects.count() == 0
 
@@ -321,9 +326,7 @@ def test_past_imports_list_my_imports_with_counts(client):
     manager = _login(client, user_with_role("sales_manager"))
     make_company(owner=user_with_role("sales_manager"), name="Other", inn=VALID_INN)
     batch = _batch_ready_for_preview(manager)
-    manager.post(
-        reverse("dataio:import_preview", args=[batch.pk]), {"mode": "skip", "rejects": "valid"}
-    )
+    _run(manager, batch, mode="skip", rejects="valid")
 
     response = manager.get(reverse("dataio:import_list"))
 
