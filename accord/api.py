@@ -104,9 +104,9 @@ def _mount() -> None:
     from accord.dataio.api import router as dataio_router
 
     api.add_router("/", dataio_router)
-    from accord.dedup.api_merge import router as merge_router
+    from accord.dataio.api_export import router as export_router
 
-    api.add_router("/", merge_router)
+    api.add_router("/", export_router)
 
 
 _mount()

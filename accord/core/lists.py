@@ -615,10 +615,8 @@ def export_list(request: Any, definition: ListDefinition, filename: str) -> Http
     always in lossless mode, so that each one leaves a record) as a background job whose page
     the user is sent to. 403 for users without the "export" action."""
     from django.contrib import messages
-    from django.http import FileResponse, HttpResponseBadRequest
+    from django.http import HttpResponseBadRequest
     from django.shortcuts import redirect
-
-    from accord.core import export
 
     try:
         file_format, lossless = export_options(request)
@@ -626,8 +624,7 @@ def export_list(request: Any, definition: ListDefinition, filename: str) -> Http
         return HttpResponseBadRequest(" ".join(error.messages))
     export_allowed(request.user, definition, lossless=lossless)
     params = request.GET
-    limit = settings.ACCORD_EXPORT_INLINE_MAX
-    if lossless or export_count(definition, request.user, params, limit) > limit:
+    if lossless or export_needs_job(definition, request.user, params):
         from accord.dataio.export import export_start
 
         job = export_start(
@@ -641,8 +638,25 @@ def export_list(request: Any, definition: ListDefinition, filename: str) -> Http
             request, _("The export runs in the background; download the file from this page.")
         )
         return redirect(job_url(job))
+    return export_file_response(definition, request.user, params, file_format, filename)
+
+
+def export_needs_job(definition: ListDefinition, user: Any, params: QueryDict) -> bool:
+    """True when the export is larger than ``ACCORD_EXPORT_INLINE_MAX`` rows."""
+    limit = settings.ACCORD_EXPORT_INLINE_MAX
+    return export_count(definition, user, params, limit) > limit
+
+
+def export_file_response(
+    definition: ListDefinition, user: Any, params: QueryDict, file_format: str, filename: str
+) -> HttpResponseBase:
+    """The (small) export as a download, streamed: CSV row by row, XLSX from a spooled file."""
+    from django.http import FileResponse
+
+    from accord.core import export
+
     name = export_filename(filename, file_format)
-    values = export_values(definition, request.user, params)
+    values = export_values(definition, user, params)
     if file_format == "csv":
         return export.csv_response(export.csv_rows(values), name)
     buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
@@ -654,7 +668,7 @@ def export_list(request: Any, definition: ListDefinition, filename: str) -> Http
 
 
 def job_url(job: Any) -> str:
-    """The page of a background job (the jobs pages), or the job list if it is missing."""
+    """The page of a background job (the jobs pages), or the home page without them."""
     from django.urls import NoReverseMatch
 
     try:

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 _NOT_LIST_PARAMS = (*lists.POSITION_PARAMS, "format", "lossless", "csrfmiddlewaretoken", "list")
 
 
-def _list_query(params: QueryDict | Mapping[str, Any] | str) -> str:
+def list_query(params: QueryDict | Mapping[str, Any] | str) -> str:
     if isinstance(params, str):
         params = QueryDict(params)
     if not isinstance(params, QueryDict):
@@ -53,7 +53,7 @@ def _list_query(params: QueryDict | Mapping[str, Any] | str) -> str:
     return kept.urlencode()
 
 
-def _definition(list_key: str) -> lists.ListDefinition:
+def definition_of(list_key: str) -> lists.ListDefinition:
     if list_key not in lists.LISTS:
         # Lists register when their app's views load; a job worker may not have loaded them.
         from django.urls import get_resolver
@@ -67,6 +67,11 @@ def _definition(list_key: str) -> lists.ListDefinition:
     return definition
 
 
+def check_format(file_format: str) -> None:
+    if file_format not in export_format.FORMATS:
+        raise ValidationError({"format": [_("Choose CSV or XLSX.")]})
+
+
 def export_start(
     *,
     actor: Any,
@@ -78,13 +83,12 @@ def export_start(
     """Queue the export of one list as the actor filtered it. Checks the export permission
     (and, for a lossless export, that the actor is an administrator) before anything is
     written: a refused export leaves no job."""
-    definition = _definition(list_key)
-    if file_format not in export_format.FORMATS:
-        raise ValidationError({"format": [_("Choose CSV or XLSX.")]})
+    definition = definition_of(list_key)
+    check_format(file_format)
     lists.export_allowed(actor, definition, lossless=lossless)
     job_params: dict[str, Any] = {
         "list": definition.key,
-        "query": _list_query(params),
+        "query": list_query(params),
         "format": file_format,
         "lossless": bool(lossless),
     }
@@ -132,7 +136,7 @@ def run_export(job: Job) -> None:
 
 def _run_export(job: Job, user: Any) -> None:
     params = job.params
-    definition = _definition(params["list"])
+    definition = definition_of(params["list"])
     lossless = bool(params.get("lossless"))
     lists.export_allowed(user, definition, lossless=lossless)
     file_format = params.get("format", "csv")
