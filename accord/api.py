@@ -107,6 +107,9 @@ def _mount() -> None:
     from accord.dataio.api_export import router as export_router
 
     api.add_router("/", export_router)
+    from accord.dedup.api_merge import router as merge_router
+
+    api.add_router("/", merge_router)
 
 
 _mount()
