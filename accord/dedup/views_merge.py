@@ -195,7 +195,7 @@ def merge(request: AuthedHttpRequest) -> HttpResponse:
                     request,
                     format_html(
                         '{} <a href="{}">{}</a>',
-                        _("%(count)s records merged into this one.") % {"count": len(ids)},
+                        _("The records were merged into this one."),
                         reverse("dedup:merge_detail", args=[done.pk]),
                         _("See the merge or undo it"),
                     ),
@@ -212,6 +212,7 @@ def merge(request: AuthedHttpRequest) -> HttpResponse:
             "records": records,
             "ids": ",".join(str(pk) for pk in ids),
             "survivor": survivor,
+            "others_count": len(records) - 1,
             "rows": rows,
             "counts": {pk: sorted(c.items()) for pk, c in counts.items()},
             "moving": moving,
@@ -291,11 +292,7 @@ def merge_undo(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         messages.error(request, text)
         return redirect("dedup:merge_detail", pk=merge.pk)
-    messages.success(
-        request,
-        _("Merge undone: the %(count)s merged records are back.")
-        % {"count": len(merge.merged_ids)},
-    )
+    messages.success(request, _("Merge undone: the merged records are back."))
     if allows(request.user, Action.VIEW, survivor):
         return redirect(survivor.get_absolute_url())
     return redirect("dedup:merge_detail", pk=merge.pk)
