@@ -122,6 +122,12 @@ def relations(model: type[models.Model]) -> list[Any]:
     return result
 
 
+def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    """Keep ``pk IN (...)`` under SQLite's bound-parameter limit."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _group(rows: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
     groups: dict[Any, list[Any]] = defaultdict(list)
     for pk, value in rows:
@@ -187,9 +193,12 @@ class _Mover:
             if condition is None:
                 subject.append(None)
             else:
-                pks = [r["pk"] for r in rows]
                 subject.append(
-                    set(manager.filter(condition, pk__in=pks).values_list("pk", flat=True))
+                    set(
+                        manager.filter(condition, **{f"{attname}__in": ids}).values_list(
+                            "pk", flat=True
+                        )
+                    )
                 )
         if any(names == () for names, _c in rules):
             holders = {r[attname] for r in rows}
@@ -222,13 +231,15 @@ class _Mover:
             if row[attname] != self.survivor_id:
                 moving.append((row["pk"], row[attname]))
         if dropping:
-            self.delete_rows(model, manager.filter(pk__in=dropping))
+            for chunk in _chunks(dropping):
+                self.delete_rows(model, manager.filter(pk__in=chunk))
         if moving:
             for old, pks in _group(moving).items():
                 self.moved.append(
                     {"model": model._meta.label, "field": attname, "old": old, "pks": pks}
                 )
-            manager.filter(pk__in=[pk for pk, _old in moving]).update(**{attname: self.survivor_id})
+            for chunk in _chunks([pk for pk, _old in moving]):
+                manager.filter(pk__in=chunk).update(**{attname: self.survivor_id})
             self.counts[model._meta.label] += len(moving)
 
 
@@ -681,18 +692,19 @@ def merge_undo(*, actor: User, merge: Merge) -> Company | Contact:
         model._base_manager.bulk_create(restored)
         for group in snap.get("deleted", []):
             related = apps.get_model(group["model"])
-            related._base_manager.bulk_create([_instance(related, r) for r in group["rows"]])
+            related._base_manager.bulk_create(
+                [_instance(related, r) for r in group["rows"]], batch_size=500
+            )
         for group in snap.get("moved", []):
             related = apps.get_model(group["model"])
-            for start in range(0, len(group["pks"]), 500):
+            for chunk in _chunks(group["pks"]):
                 related._base_manager.filter(
-                    pk__in=group["pks"][start : start + 500], **{group["field"]: merge.survivor_id}
+                    pk__in=chunk, **{group["field"]: merge.survivor_id}
                 ).update(**{group["field"]: group["old"]})
         for group in snap.get("updated", []):
             related = apps.get_model(group["model"])
-            related._base_manager.filter(pk__in=group["pks"]).update(
-                **{group["field"]: group["old"]}
-            )
+            for chunk in _chunks(group["pks"]):
+                related._base_manager.filter(pk__in=chunk).update(**{group["field"]: group["old"]})
     except IntegrityError as exc:
         raise ValidationError(
             {"__all__": [_("The merge can't be undone: %(error)s") % {"error": exc}]}

@@ -342,3 +342,34 @@ def test_query_count_does_not_grow_with_related_rows(head):
     small = run(1)
     assert run(15) == small
     assert small < 80
+
+
+def test_custom_fields_are_picked_per_key_and_undone(head):
+    from accord.core.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.create(
+        model="company", name="region_code", label="Code", field_type="text"
+    )
+    CustomFieldDefinition.objects.create(
+        model="company", name="tier", label="Tier", field_type="text"
+    )
+    a = make_company(owner=head, name="A")
+    b = make_company(owner=head, name="B")
+    Company.objects.filter(pk=a.pk).update(custom={"region_code": "74", "tier": "gold"})
+    Company.objects.filter(pk=b.pk).update(custom={"region_code": "77"})
+    a.refresh_from_db()
+    b.refresh_from_db()
+    before = state(Company, [a.pk, b.pk])
+
+    merge = merge_records(
+        actor=head,
+        object_type="company",
+        survivor=a,
+        others=[b],
+        values={"custom.region_code": b.pk, "custom.tier": {"value": "silver"}},
+    )
+
+    a.refresh_from_db()
+    assert a.custom == {"region_code": "77", "tier": "silver"}
+    merge_undo(actor=head, merge=merge)
+    assert state(Company, [a.pk, b.pk]) == before

@@ -182,3 +182,24 @@ def test_entry_points_on_company_and_contact_pages_and_the_picker(client):
     manager = user_with_role("sales_manager")
     client.force_login(manager)
     assert client.get(f"{reverse('dedup:merge')}?company={a.pk}").status_code == 404
+
+
+def test_merge_screen_query_count_does_not_grow_with_related_rows(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    head = user_with_role("head_of_sales")
+    client.force_login(head)
+
+    def run(n: int) -> int:
+        a = make_company(owner=head, name="Acme")
+        b = make_company(owner=head, name="Acme 2", phones=["+33123456789"])
+        for _i in range(n):
+            make_activity(owner=head, kind="note", company=b)
+            make_deal(owner=head, company=b)
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(_url("company", a, b)).status_code == 200
+        return len(context.captured_queries)
+
+    run(1)
+    assert run(1) == run(10)
