@@ -30,7 +30,7 @@ from accord.core.errors import ConflictError
 from accord.core.models import AuditEntry, User
 from accord.core.permissions import Action, require
 from accord.dedup.models import DuplicateCluster, Merge
-from accord.parties.models import Address, Company, Contact, ContactPoint
+from accord.parties.models import Address, Company, Contact, ContactPoint, Employment
 from accord.parties.selectors import companies_visible_to, contacts_visible_to
 from accord.parties.services import (
     COMPANY_FIELDS,
@@ -476,6 +476,26 @@ def _fix_primary_points(survivor: models.Model, mover: _Mover) -> None:
         ContactPoint.objects.filter(pk__in=demote).update(is_primary=False)
 
 
+def _fix_primary_employment(survivor: models.Model, mover: _Mover) -> None:
+    """A person has one main employer: the survivor's own stays main."""
+    if not isinstance(survivor, Contact):
+        return
+    moved = {pk for m in mover.moved if m["model"] == Employment._meta.label for pk in m["pks"]}
+    primary = list(
+        Employment.objects.filter(contact_id=survivor.pk, is_primary=True)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    if len(primary) < 2:
+        return
+    keep = next((pk for pk in primary if pk not in moved), primary[0])
+    demote = [pk for pk in primary if pk != keep]
+    mover.updated.append(
+        {"model": Employment._meta.label, "field": "is_primary", "old": True, "pks": demote}
+    )
+    Employment.objects.filter(pk__in=demote).update(is_primary=False)
+
+
 def _mark_clusters(object_type: str, ids: list[int], actor: User) -> list[dict[str, Any]]:
     """Clusters of the scan that list any merged record are resolved: they no longer exist."""
     query = Q()
@@ -565,6 +585,7 @@ def merge_records(
     for field in relations(model):
         mover.move(field)
     _fix_primary_points(current, mover)
+    _fix_primary_employment(current, mover)
     snapshot.update(moved=mover.moved, deleted=mover.deleted, updated=mover.updated)
 
     merged_entries = [

@@ -373,3 +373,19 @@ def test_custom_fields_are_picked_per_key_and_undone(head):
     assert a.custom == {"region_code": "77", "tier": "silver"}
     merge_undo(actor=head, merge=merge)
     assert state(Company, [a.pk, b.pk]) == before
+
+
+def test_contacts_merge_keeps_one_main_employer(head):
+    x = make_company(owner=head, name="X")
+    y = make_company(owner=head, name="Y")
+    one = make_contact(owner=head, company=x, last_name="Petrov")
+    two = make_contact(owner=head, company=y, last_name="Petrov")
+    Employment.objects.update(is_primary=True)
+    before = state(Contact, [one.pk, two.pk])
+
+    merge = merge_records(actor=head, object_type="contact", survivor=one, others=[two])
+
+    rows = Employment.objects.filter(contact=one).order_by("company__name")
+    assert [(e.company.name, e.is_primary) for e in rows] == [("X", True), ("Y", False)]
+    merge_undo(actor=head, merge=merge)
+    assert state(Contact, [one.pk, two.pk]) == before
