@@ -344,15 +344,20 @@ def custom_targets(model: str) -> list[TargetField]:
     ]
 
 
-def clean_custom(model: str, row: RowResult, users: Users | None = None) -> dict[str, Any]:
+def clean_custom(
+    model: str, row: RowResult, users: Users | None = None, definitions: list[Any] | None = None
+) -> dict[str, Any]:
     """The row's ``custom.<name>`` values, parsed the import way and checked against the
-    definitions; errors land on the row under ``custom.<name>``."""
+    definitions (pass ``definitions``, fetched once per chunk); errors land on the row under
+    ``custom.<name>``."""
     from accord.core import customfields
     from accord.core.models import CustomFieldDefinition
 
     kinds = CustomFieldDefinition.FieldType
     values: dict[str, Any] = {}
-    for definition in _definitions(model):
+    if definitions is None:
+        definitions = _definitions(model)
+    for definition in definitions:
         key = f"custom.{definition.name}"
         if key not in row.raw:
             continue

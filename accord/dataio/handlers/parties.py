@@ -11,6 +11,7 @@ points, employments, tags, audit) in a handful of INSERTs.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -72,8 +74,28 @@ def _text(row: RowResult, key: str, limit: int) -> str | None:
     return check_length(row, key, value, limit)
 
 
+# A plain ASCII address with a dotted domain: what ``normalize_email`` returns for it is the
+# address lower-cased, so the (slower) validator is only asked about the others.
+_PLAIN_EMAIL = re.compile(
+    r"^[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$"
+)
+_SPECIAL_DOMAINS = (".arpa", ".invalid", ".local", ".localhost", ".onion", ".test")
+
+
+def fast_email(raw: str) -> str:
+    value = raw.strip().lower()
+    if (
+        len(value) <= 254
+        and _PLAIN_EMAIL.match(value)
+        and len(value.partition("@")[0]) <= 64
+        and not value.endswith(_SPECIAL_DOMAINS)
+    ):
+        return value
+    return normalize.normalize_email(raw)
+
+
 def _points(row: RowResult, key: str, kind: str) -> list[str]:
-    cleaner = normalize.normalize_phone if kind == "phone" else normalize.normalize_email
+    cleaner = normalize.normalize_phone if kind == "phone" else fast_email
     result = []
     for part in split_values(row.raw.get(key, "")) if kind == "email" else _phone_parts(row, key):
         try:
@@ -107,7 +129,13 @@ class _Common(Handler):
     model: type[Company] | type[Contact]
 
     def _prepare(self, user: Any) -> dict[str, Any]:
-        return {"users": Users(), "channel": Choices.from_text_choices(Contact.Channel)}
+        from accord.core import customfields
+
+        return {
+            "users": Users(),
+            "channel": Choices.from_text_choices(Contact.Channel),
+            "custom": customfields.definitions(self.object_type),
+        }
 
     def _owner(self, row: RowResult, users: Users) -> None:
         text = row.raw.get("owner", "").strip()
@@ -397,7 +425,7 @@ class CompanyHandler(_Common):
                 ]
             self._owner(row, context["users"])
             self._tags(row)
-            custom = clean_custom("company", row, context["users"])
+            custom = clean_custom("company", row, context["users"], context["custom"])
             if custom:
                 values["custom"] = custom
         self._match(rows, user)
@@ -894,7 +922,7 @@ class ContactHandler(_Common):
             values["emails"] = list(dict.fromkeys(_points(row, "email", "email")))
             self._owner(row, users)
             self._tags(row)
-            custom = clean_custom("contact", row, users)
+            custom = clean_custom("contact", row, users, context["custom"])
             if custom:
                 values["custom"] = custom
         self._companies(rows, user)
@@ -946,12 +974,12 @@ class ContactHandler(_Common):
         ok = [r for r in rows if r.ok]
         emails = _matches(visible, "email", {e for r in ok for e in r.values["emails"]})
         phones = _matches(visible, "phone", {p for r in ok for p in r.values["phones"]})
-        keys = {
-            r.number: normalize.name_key(
-                f"{r.values.get('last_name', '')} {r.values.get('first_name', '')}"
-            )
-            for r in ok
-        }
+        from accord.ops.generator import name_key
+
+        keys = {}
+        for r in ok:
+            key = name_key(f"{r.values.get('last_name', '')} {r.values.get('first_name', '')}")
+            r.values["_name_key"] = keys[r.number] = key
         by_name = [r for r in ok if not r.values["emails"] and not r.values["phones"]]
         names: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
         wanted = {keys[r.number] for r in by_name} - {""}
@@ -1176,99 +1204,143 @@ def contacts_import_bulk(*, actor: Any, rows: list[RowResult], batch: ImportBatc
             )
             continue
         full_name = contact.compose_full_name()
-        points = [*values.get("emails", []), *values.get("phones", [])]
+        point_values = [*values.get("emails", []), *values.get("phones", [])]
         contact.full_name = full_name
         contact.search_text = search_text(
             full_name,
             f"{contact.first_name} {contact.last_name}",
             contact.position,
-            *points,
+            *point_values,
             *[p.lstrip("+") for p in values.get("phones", [])],
         )
-        contact.name_key = name_key(f"{contact.last_name} {contact.first_name}")
+        contact.name_key = values.get("_name_key") or name_key(
+            f"{contact.last_name} {contact.first_name}"
+        )
         contacts.append(contact)
         kept.append(row)
     if not contacts:
         return []
+    from accord.ops.generator import BulkInserter
+
+    context = audit.current()
+    now = timezone.now()
+    actor_name = str(actor)[:150]
+    points = BulkInserter(ContactPoint, with_id=False)
+    employments = BulkInserter(Employment, with_id=False)
+    entries = BulkInserter(AuditEntry, with_id=False)
+    records = BulkInserter(ImportRecord, with_id=False)
     with transaction.atomic():
         Contact.objects.bulk_create(contacts, batch_size=500)
-        point_rows: list[ContactPoint] = []
-        employments: list[Employment] = []
-        entries: list[AuditEntry] = []
-        records: list[ImportRecord] = []
         tag_links: list[tuple[int, str]] = []
         for row, contact in zip(kept, contacts, strict=True):
             values = row.values
-            for kind, items in (
-                ("phone", values.get("phones", [])),
-                ("email", values.get("emails", [])),
-            ):
+            phones, emails = values.get("phones", []), values.get("emails", [])
+            for kind, items in (("phone", phones), ("email", emails)):
                 for index, value in enumerate(items):
-                    point_rows.append(
-                        ContactPoint(
-                            kind=kind,
-                            value=value,
-                            normalized=value,
-                            is_primary=index == 0,
-                            contact_id=contact.pk,
-                        )
+                    points.add(
+                        {
+                            "kind": kind,
+                            "label": "",
+                            "value": value,
+                            "normalized": value,
+                            "is_primary": index == 0,
+                            "contact_id": contact.pk,
+                            "company_id": None,
+                        }
                     )
             company = values.get("company")
             if company is not None:
-                employments.append(
-                    Employment(
-                        contact_id=contact.pk,
-                        company_id=company.pk,
-                        position=contact.position,
-                        is_primary=True,
-                    )
+                employments.add(
+                    {
+                        "contact_id": contact.pk,
+                        "company_id": company.pk,
+                        "position": contact.position,
+                        "role_id": None,
+                        "is_primary": True,
+                    }
                 )
-            tag_links.extend((contact.pk, name) for name in values.get("tags", []))
-            snapshot = audit.snapshot(contact)
-            snapshot.update(
-                phones=values.get("phones", []),
-                emails=values.get("emails", []),
-                tags=sorted(set(values.get("tags", []))),
-                companies=[company.pk] if company is not None else [],
+            tags = sorted(set(values.get("tags", [])))
+            tag_links.extend((contact.pk, name) for name in tags)
+            snapshot = {
+                name: value
+                for name, value in (
+                    ("last_name", contact.last_name),
+                    ("first_name", contact.first_name),
+                    ("middle_name", contact.middle_name),
+                    ("position", contact.position),
+                    ("primary_company_id", contact.primary_company_id),
+                    ("birthday", contact.birthday.isoformat() if contact.birthday else None),
+                    ("preferred_channel", contact.preferred_channel),
+                    ("do_not_call", contact.do_not_call),
+                    ("do_not_email", contact.do_not_email),
+                    ("notes", contact.notes),
+                    ("custom", contact.custom),
+                    ("owner_id", contact.owner_id),
+                    ("team_id", contact.team_id),
+                    ("full_name", contact.full_name),
+                    ("phones", phones),
+                    ("emails", emails),
+                    ("tags", tags),
+                    ("companies", [company.pk] if company is not None else []),
+                )
+                if value not in (None, "", [], {}, False)
+            }
+            entries.add(
+                {
+                    "timestamp": now,
+                    "actor_id": actor.pk,
+                    "actor_name": actor_name,
+                    "request_id": context.request_id,
+                    "source": context.source,
+                    "action": AuditEntry.Kind.CREATE.value,
+                    "object_type": "contact",
+                    "object_id": contact.pk,
+                    "object_repr": contact.full_name[:200],
+                    "related_type": "company" if company is not None else "",
+                    "related_id": company.pk if company is not None else None,
+                    "changes": {k: [None, v] for k, v in snapshot.items()},
+                    "message": message[:300],
+                }
             )
-            entries.append(
-                audit.build(
-                    actor=actor,
-                    action=AuditEntry.Kind.CREATE,
-                    obj=contact,
-                    changes={
-                        k: [None, v]
-                        for k, v in snapshot.items()
-                        if v not in (None, "", [], {}, False)
-                    },
-                    related=company,
-                    message=message,
-                )
-            )
-            records.append(
-                ImportRecord(
-                    batch=batch,
-                    object_type="contact",
-                    object_id=contact.pk,
-                    action=ImportRecord.Action.CREATED,
-                    row_number=row.number,
-                )
+            records.add(
+                {
+                    "batch_id": batch.pk,
+                    "object_type": "contact",
+                    "object_id": contact.pk,
+                    "action": ImportRecord.Action.CREATED.value,
+                    "row_number": row.number,
+                    "before": {},
+                }
             )
             row.match_id = contact.pk
-        ContactPoint.objects.bulk_create(point_rows, batch_size=1000)
-        Employment.objects.bulk_create(employments, batch_size=1000)
+        points.flush()
+        employments.flush()
         if tag_links:
             names = sorted({name for _pk, name in tag_links})
             Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
             tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
             through = Contact.tags.through
             through.objects.bulk_create(
-                [through(contact_id=pk, tag_id=tag_ids[name]) for pk, name in set(tag_links)],
+                [through(contact_id=pk, tag_id=tag_ids[name]) for pk, name in tag_links],
                 ignore_conflicts=True,
             )
-        audit.record_many(entries)
-        ImportRecord.objects.bulk_create(records, batch_size=1000)
+        entries.flush()
+        records.flush()
     return [c.pk for c in contacts]
+
+
+def _insert(model: Any, objects: list[Any]) -> None:
+    """Plain multi-row INSERTs (``executemany``) for rows whose ids nobody needs back: several
+    times faster than ``bulk_create`` for thousands of rows."""
+    from accord.ops.generator import BulkInserter
+
+    if not objects:
+        return
+    inserter = BulkInserter(model, with_id=False)
+    names = [f.attname for f in inserter.fields]
+    for obj in objects:
+        inserter.add({name: getattr(obj, name) for name in names})
+    inserter.flush()
 
 
 def _undo(model: Any, records: list[ImportRecord], *, actor: Any, restore: Any) -> list[int]:
