@@ -33,7 +33,7 @@ from accord.dedup.matching import (
         ("ромашка ооо", "ромашка"),
         ("Romashka LLC", "romashka"),
         ("Общество с ограниченной ответственностью „Ромашка“", "ромашка"),
-        ("ПАО \"Газпром нефть\"", "газпром нефть"),
+        ('ПАО "Газпром нефть"', "газпром нефть"),
         ("Société Générale SA", "société générale"),
         ("Société à responsabilité limitée Dupont & Fils", "dupont fils"),
         ("Müller GmbH & Co. KG", "müller"),
@@ -93,9 +93,10 @@ def test_different_names_stay_apart():
 
 
 def test_word_order_does_not_matter():
-    assert name_similarity(
-        person_name_forms("Иванов", "Пётр"), person_name_forms("Petr", "Ivanov")
-    ) == 100.0
+    assert (
+        name_similarity(person_name_forms("Иванов", "Пётр"), person_name_forms("Petr", "Ivanov"))
+        == 100.0
+    )
 
 
 @pytest.mark.parametrize(
