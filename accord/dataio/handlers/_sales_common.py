@@ -17,6 +17,7 @@ from django.db.models import ProtectedError, Q
 from django.utils.translation import gettext as _
 
 from accord.core.models import PicklistOption, User
+from accord.core.permissions import Action, allows
 from accord.dataio.handlers.base import (
     RowResult,
     TargetField,
@@ -181,6 +182,15 @@ class UserLookup:
         return None
 
 
+def owner_for(row: RowResult, users: UserLookup, actor: Any, model: Any) -> User | None:
+    """The row's owner; giving a record to someone else needs the reassign right."""
+    owner = users.clean(row, "owner")
+    if owner is not None and owner.pk != actor.pk and not allows(actor, Action.REASSIGN, model):
+        row.add_error("owner", _("You may not make another user the owner."))
+        return None
+    return owner
+
+
 class CompanyLookup:
     """Companies the user may see, by id, INN or name (spelling-insensitive), one query."""
 
@@ -235,17 +245,18 @@ class CompanyLookup:
 
 
 def add_service_errors(row: RowResult, exc: ValidationError, aliases: dict[str, str]) -> None:
-    """A service's refusal, on the row's columns (``aliases`` maps service field names)."""
+    """A service's refusal, on the row's columns (``aliases`` maps service field names; errors
+    about the row as a whole go under ``""``, as the engine reports them)."""
     if hasattr(exc, "error_dict"):
         for name, messages in exc.message_dict.items():
             key = aliases.get(name, name)
             if key.startswith("lines-"):
                 key = aliases.get(key.split("-", 2)[-1], key.split("-", 2)[-1])
             for message in messages:
-                row.add_error(key, message)
+                row.add_error("" if key == "__all__" else key, message)
     else:
         for message in exc.messages:
-            row.add_error("__all__", message)
+            row.add_error("", message)
 
 
 def write_rows(
@@ -253,9 +264,8 @@ def write_rows(
     write: Callable[[RowResult], int | None],
     aliases: dict[str, str],
 ) -> list[int]:
-    """Write each row in its own savepoint: a row the service refuses gets the service's
-    errors and writes nothing; a permission refusal stops the import (nothing of the row is
-    kept, and the caller's transaction decides about the rest)."""
+    """Write each row in its own savepoint: a row the services refuse (bad value, or no
+    permission on this one record) gets the reason and writes nothing."""
     ids: list[int] = []
     for row in rows:
         try:
@@ -264,8 +274,9 @@ def write_rows(
         except ValidationError as exc:
             add_service_errors(row, exc, aliases)
             continue
-        except PermissionDenied:
-            raise
+        except PermissionDenied as exc:
+            row.add_error("", str(exc) or _("You do not have permission to do this."))
+            continue
         if pk is not None:
             ids.append(pk)
     return ids

@@ -234,7 +234,11 @@ class OrderHandler(Handler):
         for members in groups:
             first = members[0]
             new = first.match_id is None and "append_to" not in first.values
-            if new and "company" not in first.values and "company" not in first.errors:
+            # The chunk's first order may continue one begun in the previous chunk (its
+            # client given there): when it is written, the order service decides.
+            continues = first is rows[0] and bool(first.values.get("reference"))
+            missing = "company" not in first.values and "company" not in first.errors
+            if new and missing and not continues:
                 first.add_error("company", _("Enter the client company."))
             bad = [r.number for r in members if not r.ok]
             for row in members:
@@ -436,7 +440,7 @@ class OrderHandler(Handler):
             return None
         order = order_create(
             actor=actor,
-            company=values["company"],
+            company=values.get("company"),  # type: ignore[arg-type]
             contact=values.get("contact"),
             lines=lines,
             currency=values.get("currency"),

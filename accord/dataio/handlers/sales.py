@@ -26,6 +26,7 @@ from accord.dataio.handlers._sales_common import (
     current_value,
     fold,
     jsonable,
+    owner_for,
     record,
     target,
     text,
@@ -160,12 +161,13 @@ class LeadHandler(Handler):
         users = UserLookup(rows, "owner")
         statuses = _choice_lookup(Lead.Status, LEAD_STATUSES_ON_IMPORT)
         for row in rows:
-            self._clean_row(row, regions, sources, users, statuses)
+            self._clean_row(row, user, regions, sources, users, statuses)
         self._match(rows, user)
 
     def _clean_row(
         self,
         row: RowResult,
+        user: Any,
         regions: PicklistLookup,
         sources: PicklistLookup,
         users: UserLookup,
@@ -191,7 +193,7 @@ class LeadHandler(Handler):
         currency = clean_currency(row, "currency")
         if currency:
             values["currency"] = currency
-        owner = users.clean(row, "owner")
+        owner = owner_for(row, users, user, Lead)
         if owner is not None:
             values["owner"] = owner
         status_text = text(row, "status")
@@ -458,7 +460,7 @@ class DealHandler(Handler):
             for key, value in (
                 ("currency", clean_currency(row, "currency")),
                 ("expected_close", clean_date(row, "expected_close")),
-                ("owner", users.clean(row, "owner")),
+                ("owner", owner_for(row, users, user, Deal)),
             ):
                 if value is not None:
                     values[key] = value

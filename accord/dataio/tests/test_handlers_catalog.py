@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.catalog.models import Price, PriceList, Product, TaxRate
 from accord.catalog.services import price_set, product_create
@@ -14,8 +15,10 @@ from accord.commerce.pricing import LineDraft
 from accord.commerce.services_orders import order_create
 from accord.core.models import User
 from accord.core.testing import user_with_role
+from accord.dataio import services
 from accord.dataio.handlers import get_handler
 from accord.dataio.handlers.base import RowResult
+from accord.dataio.jobs import run_job
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company
 
@@ -195,3 +198,72 @@ def test_product_undo_removes_unused_products_and_deactivates_used_ones():
     assert list(Product.objects.filter(pk__in=ids).values_list("sku", "is_active")) == [
         ("B", False)
     ]
+
+
+# --- through the import engine ---------------------------------------------------------------
+
+PRODUCTS = (
+    "Артикул;Наименование;Ед. изм.;НДС;Цена;Валюта\n"
+    "CAB-1;Кабель ВВГ 3x2,5;m;20 %;1 250,50;RUB\n"
+    "SRV-1;Проектирование, час;h;;3000;EUR\n"
+)
+PRODUCT_COLUMNS = {
+    "Артикул": "sku",
+    "Наименование": "name",
+    "Ед. изм.": "unit",
+    "НДС": "tax_rate",
+    "Цена": "price",
+    "Валюта": "currency",
+}
+
+
+def engine_import(user: User, text: str, mode: str) -> ImportBatch:
+    batch = services.import_prepare(
+        actor=user,
+        object_type="product",
+        uploaded_file=SimpleUploadedFile("products.csv", text.encode("utf-8")),
+    )
+    batch = services.import_configure(
+        actor=user, batch=batch, columns=PRODUCT_COLUMNS, mode=mode, all_or_nothing=False
+    )
+    job = services.import_start(actor=user, batch=batch)
+    run_job(job.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def test_product_file_through_the_engine_create_skip_update_and_undo():
+    head = user_with_role("head_of_sales")
+
+    first = engine_import(head, PRODUCTS, "create")
+    again = engine_import(head, PRODUCTS, "skip")
+    update = engine_import(head, PRODUCTS.replace("1 250,50", "1 300"), "update")
+
+    assert (first.rows_created, first.rows_rejected) == (2, 0)
+    assert (again.rows_created, again.rows_skipped) == (0, 2)
+    assert (update.rows_updated, update.rows_rejected) == (2, 0)
+    cable = Product.objects.get(sku="CAB-1")
+    assert (cable.name, cable.unit, cable.tax_rate) == (
+        "Кабель ВВГ 3x2,5",
+        "m",
+        TaxRate.objects.get(country="RU", is_default=True),
+    )
+    assert price(cable, "Base RUB") == Decimal("1300.00")
+    assert price(Product.objects.get(sku="SRV-1"), "Base EUR") == Decimal("3000.00")
+
+    services.import_undo(actor=head, batch=update)
+
+    assert price(cable, "Base RUB") == Decimal("1250.50")
+
+
+def test_product_import_needs_the_import_permission():
+    manager = user_with_role("sales_manager")
+
+    with pytest.raises(PermissionDenied):
+        services.import_prepare(
+            actor=manager,
+            object_type="product",
+            uploaded_file=SimpleUploadedFile("products.csv", PRODUCTS.encode("utf-8")),
+        )
+
+    assert (ImportBatch.objects.count(), Product.objects.count()) == (0, 0)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.catalog.models import PriceList
 from accord.catalog.services import price_set, product_create
@@ -17,8 +18,10 @@ from accord.commerce.pricing import LineDraft
 from accord.commerce.services_orders import order_create, order_set_status
 from accord.core.models import User
 from accord.core.testing import user_with_role
+from accord.dataio import services
 from accord.dataio.handlers import get_handler
 from accord.dataio.handlers.base import RowResult
+from accord.dataio.jobs import run_job
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company, make_contact
 
@@ -330,3 +333,60 @@ def test_undo_deletes_new_imported_orders_and_leaves_confirmed_ones(manager):
 
     assert skipped == [kept.pk]
     assert list(Order.objects.values_list("pk", "status")) == [(kept.pk, "confirmed")]
+
+
+# --- through the import engine ---------------------------------------------------------------
+
+ORDERS = (
+    "Номер заказа;Клиент;Дата;Артикул;Наименование;Количество;Цена;Скидка %\n"
+    "PO-1;Alpha;14.03.2025;CAB-1;;10;;5\n"
+    "PO-1;;;;Монтаж;1;5 000,00;\n"
+    "PO-2;Alpha;15.03.2025;;Аудит;2;100;\n"
+)
+ORDER_COLUMNS = {
+    "Номер заказа": "reference",
+    "Клиент": "company",
+    "Дата": "ordered_on",
+    "Артикул": "product",
+    "Наименование": "description",
+    "Количество": "quantity",
+    "Цена": "unit_price",
+    "Скидка %": "discount_percent",
+}
+
+
+def engine_import(user: User, text: str, mode: str) -> ImportBatch:
+    batch = services.import_prepare(
+        actor=user,
+        object_type="order",
+        uploaded_file=SimpleUploadedFile("orders.csv", text.encode("utf-8")),
+    )
+    batch = services.import_configure(
+        actor=user, batch=batch, columns=ORDER_COLUMNS, mode=mode, all_or_nothing=True
+    )
+    job = services.import_start(actor=user, batch=batch)
+    run_job(job.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def test_order_file_through_the_engine_is_not_imported_twice_and_undo_removes_it(cable):
+    head = user_with_role("head_of_sales")
+    make_company(owner=head, name="Alpha")
+
+    first = engine_import(head, ORDERS, "create")
+    again = engine_import(head, ORDERS, "skip")
+
+    assert (first.status, first.rows_created, first.rows_rejected) == ("done", 3, 0)
+    assert (again.rows_created, again.rows_skipped) == (0, 3)
+    orders = {o.customer_reference: o for o in Order.objects.all()}
+    assert sorted(orders) == ["PO-1", "PO-2"]
+    assert line_values(orders["PO-1"]) == [
+        ("Cable VVG", Decimal("10.000"), Decimal("120.00"), Decimal("5.00"), Decimal("20.00"), "m"),
+        ("Монтаж", Decimal("1.000"), Decimal("5000.00"), Decimal("0.00"), Decimal("20.00"), "pcs"),
+    ]
+    assert orders["PO-1"].ordered_on == datetime.date(2025, 3, 14)
+
+    services.import_undo(actor=head, batch=first)
+
+    assert Order.objects.count() == 0

@@ -8,11 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accord.core.models import Picklist, PicklistOption, User
 from accord.core.testing import user_with_role
+from accord.dataio import services
 from accord.dataio.handlers import get_handler
 from accord.dataio.handlers.base import RowResult
+from accord.dataio.jobs import run_job
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company
 from accord.sales.models import AssignmentRule, Deal, Lead, Stage
@@ -376,3 +379,142 @@ def test_deal_undo_deletes_created_deals():
     get_handler("deal").undo(list(ImportRecord.objects.all()), actor=manager)
 
     assert Deal.objects.filter(pk__in=ids).count() == 0
+
+
+# --- through the import engine ---------------------------------------------------------------
+
+
+def upload(text: str, name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def engine_import(
+    user: User,
+    text: str,
+    columns: dict[str, str],
+    *,
+    object_type: str,
+    mode: str = "skip",
+    all_or_nothing: bool = False,
+    name: str = "file.csv",
+) -> ImportBatch:
+    batch = services.import_prepare(
+        actor=user, object_type=object_type, uploaded_file=upload(text, name)
+    )
+    batch = services.import_configure(
+        actor=user, batch=batch, columns=columns, mode=mode, all_or_nothing=all_or_nothing
+    )
+    job = services.import_start(actor=user, batch=batch)
+    run_job(job.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+LEADS = (
+    "ФИО;Организация;E-mail;Телефон;Источник;Город\n"
+    "Пётр Иванов;ООО Ромашка;ivanov@example.com;8 (351) 123-45-67;Сайт;Пермь\n"
+    "Ольга Смирнова;;olga@example.com;;Выставка;Уфа\n"
+)
+LEAD_COLUMNS = {
+    "ФИО": "full_name",
+    "Организация": "company_name",
+    "E-mail": "email",
+    "Телефон": "phone",
+    "Источник": "source",
+    "Город": "city",
+}
+
+
+def test_lead_file_through_the_engine_create_skip_update_and_undo_the_update():
+    user = user_with_role("marketing")
+
+    first = engine_import(user, LEADS, LEAD_COLUMNS, object_type="lead", mode="create")
+    again = engine_import(user, LEADS, LEAD_COLUMNS, object_type="lead", mode="skip")
+    changed = LEADS.replace("Уфа", "Казань")
+    update = engine_import(user, changed, LEAD_COLUMNS, object_type="lead", mode="update")
+
+    assert (first.status, first.rows_created, first.rows_rejected) == ("done", 2, 0)
+    assert (again.rows_created, again.rows_skipped) == (0, 2)
+    assert (update.rows_updated, update.rows_rejected) == (2, 0)
+    assert sorted(Lead.objects.values_list("full_name", "city", "phone")) == [
+        ("Ольга Смирнова", "Казань", ""),
+        ("Пётр Иванов", "Пермь", "+73511234567"),
+    ]
+    assert ImportRecord.objects.filter(batch=update).count() == 1
+
+    services.import_undo(actor=user, batch=update)
+
+    assert sorted(Lead.objects.values_list("full_name", "city")) == [
+        ("Ольга Смирнова", "Уфа"),
+        ("Пётр Иванов", "Пермь"),
+    ]
+
+
+def test_lead_owner_needs_the_reassign_right():
+    user = user_with_role("marketing")
+    colleague = user_with_role("sales_manager")
+
+    batch = engine_import(
+        user,
+        f"Name,Owner\nAnna,{colleague.username}\nBob,\n",
+        {"Name": "full_name", "Owner": "owner"},
+        object_type="lead",
+        mode="create",
+    )
+
+    assert (batch.rows_created, batch.rows_rejected) == (1, 1)
+    assert list(Lead.objects.values_list("full_name", "owner")) == [("Bob", user.pk)]
+
+
+def test_lead_import_refused_without_permission_writes_nothing():
+    reader = user_with_role("read_only")
+
+    with pytest.raises(PermissionDenied):
+        services.import_prepare(
+            actor=reader, object_type="lead", uploaded_file=upload(LEADS, "leads.csv")
+        )
+
+    assert (ImportBatch.objects.count(), Lead.objects.count()) == (0, 0)
+
+
+DEALS = (
+    "Сделка;Клиент;Сумма;Валюта;Этап;Дата закрытия;Причина выигрыша\n"
+    "Проект подстанции;Альфа;1 500 000,50;RUB;Переговоры;31.12.2025;\n"
+    "Аудит;Альфа;20000;EUR;Выиграна;01.02.2025;Лучшая цена\n"
+    "Ремонт;Альфа;100;RUB;Мечты;31.02.2025;\n"
+)
+DEAL_COLUMNS = {
+    "Сделка": "name",
+    "Клиент": "company",
+    "Сумма": "amount",
+    "Валюта": "currency",
+    "Этап": "stage",
+    "Дата закрытия": "expected_close",
+    "Причина выигрыша": "won_reason",
+}
+
+
+def test_deal_file_all_or_nothing_writes_nothing_when_a_row_is_bad():
+    head = user_with_role("head_of_sales")
+    make_company(owner=head, name="Альфа")
+
+    batch = engine_import(
+        head, DEALS, DEAL_COLUMNS, object_type="deal", mode="create", all_or_nothing=True
+    )
+
+    assert (batch.status, batch.rows_created, batch.rows_rejected) == ("failed", 0, 1)
+    assert Deal.objects.count() == 0
+
+
+def test_deal_file_valid_rows_are_imported_and_the_bad_one_rejected():
+    head = user_with_role("head_of_sales")
+    alpha = make_company(owner=head, name="Альфа")
+
+    batch = engine_import(head, DEALS, DEAL_COLUMNS, object_type="deal", mode="create")
+
+    assert (batch.status, batch.rows_created, batch.rows_rejected) == ("done", 2, 1)
+    assert sorted(Deal.objects.values_list("name", "company", "amount", "currency", "is_won")) == [
+        ("Аудит", alpha.pk, Decimal("20000.00"), "EUR", True),
+        ("Проект подстанции", alpha.pk, Decimal("1500000.50"), "RUB", False),
+    ]
+    assert batch.rejected_file.name
