@@ -82,13 +82,19 @@ def _rows(object_type: str, records: list[Any], survivor_id: int) -> list[dict[s
 
 
 def _points(object_type: str, ids: list[int]) -> dict[str, list[str]]:
+    """The united phones / e-mails / messengers, each once, for display."""
+    from accord.parties.normalize import display_phone
+
     owner = "company_id" if object_type == "company" else "contact_id"
     united: dict[str, list[str]] = {}
     points = ContactPoint.objects.filter(**{f"{owner}__in": ids}).order_by("kind", "id")
+    seen: set[tuple[str, str]] = set()
     for kind, value in points.values_list("kind", "normalized"):
-        bucket = united.setdefault(str(ContactPoint.Kind(kind).label), [])
-        if value not in bucket:
-            bucket.append(value)
+        if (kind, value) in seen:
+            continue
+        seen.add((kind, value))
+        shown = display_phone(value) if kind == ContactPoint.Kind.PHONE else value
+        united.setdefault(str(ContactPoint.Kind(kind).label), []).append(shown)
     return united
 
 

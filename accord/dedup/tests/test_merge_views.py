@@ -48,7 +48,7 @@ def test_screen_shows_differences_counts_and_defaults_to_the_busiest_record(clie
     assert f'name="f_website" value="{a.pk}" checked' in html
     assert 'name="f_inn"' not in html  # equal (empty) values are collapsed
     assert "activities: 2 · deals: 1" in html
-    assert "+33123456789" in html
+    assert "+33 1 23 45 67 89" in html
 
 
 def test_confirm_then_merge_redirects_to_the_survivor_with_an_undo_link(client):
@@ -203,3 +203,56 @@ def test_merge_screen_query_count_does_not_grow_with_related_rows(client):
 
     run(1)
     assert run(1) == run(10)
+
+
+@pytest.fixture
+def _seeded(transactional_db):
+    """Transactional tests flush the tables between tests, data-migration rows included."""
+    from django.apps import apps
+
+    from accord.core.seed import seed_picklists, seed_roles
+    from accord.sales.seed import seed_pipeline
+
+    seed_roles(apps)
+    seed_picklists(apps)
+    seed_pipeline(apps)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_merge_on_a_phone_from_the_card_to_undo(chromium, live_server, _seeded):
+    head = user_with_role("head_of_sales", username="olga")
+    head.set_password("pass-Word-123")
+    head.save()
+    a = make_company(owner=head, name="Acme", website="https://acme.fr")
+    b = make_company(owner=head, name="Acme SARL", phones=["+33123456789"])
+    make_activity(owner=head, kind="note", company=b)
+    context = chromium.new_context(viewport={"width": 375, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", "olga")
+        page.fill("#id_password", "pass-Word-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+
+        page.goto(f"{live_server.url}{a.get_absolute_url()}")
+        page.click("text=Merge with…")
+        page.fill("#merge-q", "acme")
+        page.click("button:has-text('Search')")
+        page.check(f"input.merge-other[value='{b.pk}']")
+        page.click("button:has-text('Continue')")
+        page.check(f"input[name=survivor][value='{a.pk}']")
+        page.check(f"input[name=f_name][value='{b.pk}']")
+        page.click("button:has-text('Review the merge')")
+        page.click("button:has-text('Merge')")
+        page.wait_for_url(f"{live_server.url}{a.get_absolute_url()}")
+        assert page.locator("h1").inner_text() == "Acme SARL"
+        page.click("text=See the merge or undo it")
+        page.click("button:has-text('Undo this merge')")
+        page.wait_for_url(f"{live_server.url}{a.get_absolute_url()}")
+        assert page.locator("h1").inner_text() == "Acme"
+    finally:
+        context.close()
+    assert Company.objects.count() == 2
