@@ -26,6 +26,8 @@ from accord.core.http import AuthedHttpRequest
 from accord.core.permissions import Action, Scope, user_scope
 from accord.dataio import mapping, services
 from accord.dataio.forms import (
+    DELIMITERS,
+    ENCODINGS,
     FormatForm,
     MappingForm,
     OptionsForm,
@@ -269,6 +271,8 @@ def import_format(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             sample=sample,
             sample_error=sample_error,
             handler=get_handler(batch.object_type),
+            encoding_label=dict(ENCODINGS).get(batch.encoding, batch.encoding),
+            delimiter_label=dict(DELIMITERS).get(batch.delimiter, batch.delimiter),
         ),
     )
 
@@ -389,6 +393,7 @@ def import_preview(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             "cells": [
                 {
                     "key": key,
+                    "label": labels.get(key, key),
                     "value": row.raw.get(key, ""),
                     "errors": row.errors.get(key, []),
                 }
