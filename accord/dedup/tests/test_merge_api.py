@@ -132,3 +132,18 @@ def test_query_count_of_a_merge_does_not_depend_on_related_rows():
 
     run(1)  # the token's first use is recorded once
     assert run(1) == run(12)
+
+
+def test_merges_are_in_the_openapi_schema():
+    from accord.api import api
+
+    schema = api.get_openapi_schema()
+
+    assert {"/api/merges", "/api/merges/{merge_id}", "/api/merges/{merge_id}/undo"} <= set(
+        schema["paths"]
+    )
+    assert set(schema["components"]["schemas"]["MergeIn"]["required"]) == {
+        "type",
+        "survivor",
+        "others",
+    }
