@@ -72,7 +72,7 @@ def test_import_a_windows_1251_file_on_a_phone_and_undo_it(
         page.wait_for_url("**/preview/")
         bad_cell = page.locator("tr[data-row='3'] td.cell-error[data-field='inn']")
         assert "123" in bad_cell.inner_text()
-        assert "1" == page.locator(".counts li.is-bad strong").inner_text()
+        assert page.locator(".counts li.is-bad strong").inner_text() == "1"
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
         page.get_by_label("Skip rows that match; create only the new ones").check()
