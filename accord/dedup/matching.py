@@ -311,14 +311,17 @@ _FORM_ORDER = (0, 5, 2, 1, 3, 4)
 
 
 def _join_parts(parts: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
-    if all(len(p) == 1 for p in parts):
-        form = " ".join(p[0] for p in parts if p[0])
-        return (form,) if form else ()
+    for part in parts:
+        if len(part) != 1:
+            break
+    else:  # the common case: every part has one form
+        words = [part[0] for part in parts if part[0]]
+        return (" ".join(words),) if words else ()
     seen: dict[str, None] = {}
     for index in _FORM_ORDER:
-        form = " ".join(f for f in (p[index] if len(p) > 1 else p[0] for p in parts) if f)
+        form = " ".join([f for f in [p[index] if len(p) > 1 else p[0] for p in parts] if f])
         if form:
-            seen.setdefault(form, None)
+            seen[form] = None
     return tuple(seen)
 
 
@@ -327,6 +330,7 @@ def name_forms(words: Sequence[str]) -> tuple[str, ...]:
     return _join_parts([_part_forms(w) for w in words])
 
 
+@functools.lru_cache(maxsize=100_000)
 def is_cyrillic(text: str) -> bool:
     return bool(_CYRILLIC.search(text or ""))
 
@@ -476,6 +480,16 @@ def company_profile(
     )
 
 
+_NO_VALUES: frozenset[str] = frozenset()
+
+
+def _canonical_set(values: Iterable[str], canonical: Any) -> frozenset[str]:
+    if not values:
+        return _NO_VALUES
+    found = [c for c in map(canonical, values) if c]
+    return frozenset(found) if found else _NO_VALUES
+
+
 def contact_profile(
     *,
     id: int,
@@ -494,8 +508,8 @@ def contact_profile(
         kind="contact",
         forms=_join_parts((last, first)),
         cyrillic=is_cyrillic(last_name) or is_cyrillic(first_name),
-        phones=frozenset(p for p in (canonical_phone(x) for x in phones) if p),
-        emails=frozenset(e for e in (canonical_email(x) for x in emails) if e),
+        phones=_canonical_set(phones, canonical_phone),
+        emails=_canonical_set(emails, canonical_email),
         company_id=company_id,
         middle=_join_parts((middle,)) if middle_name else (),
         full=_join_parts((last, first, middle)) if middle_name else (),
@@ -510,25 +524,33 @@ def blocking_keys(profile: Profile) -> list[str]:
     patronymic (name alone is weak evidence without it) and, inside one company, the surname's
     first four letters with the first name's initial.
     """
-    keys = [f"t{kind}:{value}" for kind, value in profile.tax.items()]
-    keys += [f"p:{p}" for p in profile.phones]
-    keys += [f"e:{e}" for e in profile.emails]
+    keys = ["t" + kind + ":" + value for kind, value in profile.tax.items()]
+    for phone in profile.phones:
+        keys.append("p:" + phone)
+    for email in profile.emails:
+        keys.append("e:" + email)
+    forms = profile.forms
     if profile.kind == "company":
-        for form in profile.forms:
+        for form in forms:
             keys.append("n:" + " ".join(sorted(form.split())))
             compact = form.replace(" ", "")
             if len(compact) >= 3:
                 keys.append("f:" + compact[:5])
     else:
         for form in profile.full:
-            keys.append("m:" + " ".join(sorted(form.split())))
+            words = form.split()
+            words.sort()
+            keys.append("m:" + " ".join(words))
         if profile.company_id:
-            for form in profile.forms:
+            prefix = "c:" + str(profile.company_id) + ":"
+            for form in forms:
                 words = form.split()
                 if words:
                     initial = words[1][:1] if len(words) > 1 else ""
-                    keys.append(f"c:{profile.company_id}:{words[0][:4]}{initial}")
-    return list(dict.fromkeys(keys))
+                    keys.append(prefix + words[0][:4] + initial)
+    if len(forms) > 1 or len(profile.full) > 1:
+        return list(dict.fromkeys(keys))
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
