@@ -619,6 +619,7 @@ def merge_records(
         ) from exc
     current.refresh_from_db()
     _refresh_search(current)
+    snapshot["survivor_after"] = row_values(current)
     snapshot["clusters"] = _mark_clusters(object_type, [current.pk, *other_ids], actor)
 
     merge = Merge.objects.create(
@@ -701,10 +702,17 @@ def merge_undo(*, actor: User, merge: Merge) -> Company | Contact:
     survivor = model._base_manager.select_for_update().get(pk=merge.survivor_id)
     before_undo = audit.snapshot(survivor)
     old = snap["survivor"]
+    after = snap.get("survivor_after", {})
+    now = row_values(survivor)
     skip = {"id", "created_at", "version", "updated_at"}
     for field in model._meta.concrete_fields:
-        if field.attname in old and field.attname not in skip:
-            setattr(survivor, field.attname, field.to_python(old[field.attname]))
+        name = field.attname
+        if name not in old or name in skip:
+            continue
+        # A value someone changed after the merge is theirs to keep; the rest goes back.
+        if name in after and now.get(name) != after[name]:
+            continue
+        setattr(survivor, name, field.to_python(old[name]))
     survivor.version = F("version") + 1
     survivor.updated_at = timezone.now()
     try:

@@ -389,3 +389,21 @@ def test_contacts_merge_keeps_one_main_employer(head):
     assert [(e.company.name, e.is_primary) for e in rows] == [("X", True), ("Y", False)]
     merge_undo(actor=head, merge=merge)
     assert state(Contact, [one.pk, two.pk]) == before
+
+
+def test_undo_keeps_a_change_made_to_the_survivor_after_the_merge(head):
+    from accord.parties.services import company_update
+
+    a = make_company(owner=head, name="Acme", website="https://a.example")
+    b = make_company(owner=head, name="Acme SARL", description="B")
+    merge = merge_records(
+        actor=head, object_type="company", survivor=a, others=[b], values={"name": b.pk}
+    )
+    a.refresh_from_db()
+    company_update(actor=head, company=a, fields={"website": "https://new.example"})
+
+    merge_undo(actor=head, merge=merge)
+
+    a.refresh_from_db()
+    assert (a.name, a.website, a.description) == ("Acme", "https://new.example", "")
+    assert Company.objects.get(pk=b.pk).description == "B"
