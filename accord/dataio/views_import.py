@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -206,7 +207,7 @@ def import_start(request: AuthedHttpRequest) -> HttpResponse:
     available = importable_handlers(request.user)
     if not available:
         raise PermissionDenied
-    types = [(h.object_type, h.label) for h in available]
+    types = [(h.object_type, capfirst(h.label)) for h in available]
     form = UploadForm(
         request.POST if request.method == "POST" else None,
         request.FILES or None,
