@@ -598,7 +598,7 @@ def run_import(batch: ImportBatch, job: Job | None = None, *, after_chunk: Any =
         rejected.save(batch, job)
         _finish(batch, job, result, ImportBatch.Status.FAILED)
         return result
-    except BaseException as error:
+    except (Exception, KeyboardInterrupt) as error:
         with transaction.atomic():
             _undo_records(batch, actor)
             ImportRecord.objects.filter(batch=batch).delete()

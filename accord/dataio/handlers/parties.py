@@ -1230,7 +1230,7 @@ def contacts_import_bulk(*, actor: Any, rows: list[RowResult], batch: ImportBatc
     entries = BulkInserter(AuditEntry, with_id=False)
     records = BulkInserter(ImportRecord, with_id=False)
     with transaction.atomic():
-        Contact.objects.bulk_create(contacts, batch_size=500)
+        _insert_with_ids(Contact, contacts)
         tag_links: list[tuple[int, str]] = []
         for row, contact in zip(kept, contacts, strict=True):
             values = row.values
@@ -1327,6 +1327,39 @@ def contacts_import_bulk(*, actor: Any, rows: list[RowResult], batch: ImportBatc
         entries.flush()
         records.flush()
     return [c.pk for c in contacts]
+
+
+def _insert_with_ids(model: Any, objects: list[Any]) -> None:
+    """INSERT new records and set their ids. On SQLite the ids are taken after the highest id
+    ever used (AUTOINCREMENT's sqlite_sequence included), under the write lock SQLite gives the
+    transaction once it has written (so no other writer can take them), and the rows go in with
+    one ``executemany``; elsewhere ``bulk_create`` returns the ids."""
+    from django.db import connection
+
+    from accord.ops.generator import BulkInserter
+
+    if not objects:
+        return
+    if connection.vendor != "sqlite":
+        model.objects.bulk_create(objects, batch_size=500)
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        # Take the write lock first: the ids read below stay ours until commit.
+        cursor.execute("UPDATE sqlite_sequence SET seq = seq WHERE name = %s", [table])
+        cursor.execute(f'SELECT MAX(id) FROM "{table}"')  # noqa: S608 - a model's table
+        highest = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        found = cursor.fetchone()
+        highest = max(highest, found[0] if found else 0)
+    inserter = BulkInserter(model, with_id=True)
+    names = [f.attname for f in inserter.fields]
+    for offset, obj in enumerate(objects, start=1):
+        obj.pk = highest + offset
+        obj._state.adding = False
+        obj._state.db = connection.alias
+        inserter.add({name: getattr(obj, name) for name in names})
+    inserter.flush()
 
 
 def _insert(model: Any, objects: list[Any]) -> None:
