@@ -517,6 +517,16 @@ def _mark_clusters(object_type: str, ids: list[int], actor: User) -> list[dict[s
     return changed
 
 
+def _lists(obj: Any) -> dict[str, list[str]]:
+    """Phones, e-mails and tags of a record, for the history entry of the merge."""
+    result: dict[str, list[str]] = {"phones": [], "emails": [], "tags": []}
+    for kind, value in obj.contact_points.order_by("id").values_list("kind", "normalized"):
+        if kind in (ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL):
+            result[f"{kind}s"].append(value)
+    result["tags"] = sorted(obj.tags.values_list("name", flat=True))
+    return result
+
+
 def _refresh_search(obj: models.Model) -> None:
     if isinstance(obj, Company):
         refresh_company_search(obj)
@@ -564,6 +574,7 @@ def merge_records(
         require(actor, Action.REASSIGN, current)
 
     before = row_values(current)
+    lists_before = _lists(current)
     snapshot: dict[str, Any] = {
         "format": SNAPSHOT_VERSION,
         "survivor": before,
@@ -629,9 +640,12 @@ def merge_records(
         snapshot=snapshot,
         actor=actor,
     )
-    changes: dict[str, Any] = audit.diff(
-        audit.snapshot(_instance(model, before)), audit.snapshot(current)
-    )
+    changes: dict[str, Any] = {
+        **audit.diff(audit.snapshot(_instance(model, before)), audit.snapshot(current)),
+        **audit.diff(lists_before, _lists(current)),
+    }
+    for derived in ("name_key", "full_name"):
+        changes.pop(derived, None)
     changes["merged"] = [None, other_ids]
     if mover.counts:
         changes["moved"] = [None, dict(mover.counts)]

@@ -130,6 +130,10 @@ def test_three_companies_merge_with_picked_values_and_everything_moved(head):
     assert f"ACME SARL (#{b.pk}), Acme Ltd (#{c.pk})" in entry.message
     assert entry.changes["name"] == ["Acme", "ACME SARL"]
     assert entry.changes["merged"] == [None, [b.pk, c.pk]]
+    assert entry.changes["tags"] == [["x"], ["x", "y"]]
+    assert entry.changes["phones"] == [["+33123456789"], ["+33123456789", "+33612345678"]]
+    assert entry.changes["moved"][1]["activities.Activity"] == 2
+    assert "name_key" not in entry.changes
     deleted = AuditEntry.objects.filter(action="delete", object_type="company").order_by(
         "object_id"
     )

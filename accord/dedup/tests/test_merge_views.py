@@ -77,6 +77,9 @@ def test_confirm_then_merge_redirects_to_the_survivor_with_an_undo_link(client):
     assert reverse("dedup:merge_detail", args=[merge.pk]) in page
     assert "See the merge or undo it" in page
 
+    history = client.get(reverse("parties:company_history", args=[a.pk]))
+    assert history.status_code == 200
+    assert f"into this record (merge #{merge.pk})" in history.content.decode()
     detail = client.get(reverse("dedup:merge_detail", args=[merge.pk])).content.decode()
     assert "Undo this merge" in detail and "activities: 1" in detail
     undone = client.post(reverse("dedup:merge_undo", args=[merge.pk]))
