@@ -49,15 +49,21 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 NUMBER_FORMAT = "#,##0.00"
 
 
+_TRIGGERS = frozenset(FORMULA_PREFIXES)
+
+
 def is_formula_like(text: str) -> bool:
     """True when a spreadsheet could run ``text`` as a formula: it starts with a trigger
     character, or with whitespace followed by one (`` =1+1`` is a formula to some)."""
     if not text:
         return False
-    if text[0] in FORMULA_PREFIXES:
+    first = text[0]
+    if first in _TRIGGERS:
         return True
+    if not first.isspace():
+        return False
     stripped = text.lstrip()
-    return bool(stripped) and stripped[0] in FORMULA_PREFIXES
+    return bool(stripped) and stripped[0] in _TRIGGERS
 
 
 def escape_text(text: str) -> str:
@@ -85,6 +91,8 @@ def is_number(value: Any) -> bool:
 
 def csv_cell(value: Any, *, lossless: bool = False) -> str:
     """One value as CSV text: numbers and dates as they are, text escaped unless lossless."""
+    if type(value) is str:  # the common case first: exports are mostly text
+        return value if lossless or not is_formula_like(value) else "'" + value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -546,10 +546,7 @@ def export_values(
     state = export_state(definition, user, params)
     custom = _export_custom_fields(definition)
     yield export_header(definition)
-    # Walk the sort index instead of sorting every row (constant memory; see ordered_scan).
-    with ordered_scan():
-        queryset = definition.prepare(state.ordered())
-    for obj in queryset.iterator(chunk_size=chunk_size):
+    for obj in export_objects(state, chunk_size=chunk_size):
         values: list[Any] = []
         for column in definition.columns:
             values.append(column.export(obj) if column.export else column.value(obj))
@@ -559,6 +556,52 @@ def export_values(
             data = getattr(obj, "custom", None) or {}
             values += [_custom_value(d, data) for d in custom]
         yield values
+
+
+def export_objects(state: ListState, *, chunk_size: int = EXPORT_CHUNK) -> Iterator[Any]:
+    """Every record of the list in its order, fetched in keyset chunks of ``chunk_size``.
+
+    Each chunk is its own short query, never one cursor held open for the whole export: on
+    SQLite (WAL) a connection that keeps an old read snapshot cannot write (job progress), and
+    it would stop the log from being checkpointed. Rows without a value in the sort field come
+    after the others, ordered by id.
+    """
+    definition = state.definition
+    sort_field = state.sort_field
+    descending = state.is_descending
+    op = "lt" if descending else "gt"
+    # Walk the sort index instead of sorting every row (see ordered_scan).
+    with ordered_scan():
+        base = state.filtered()
+    model = base.model
+    is_nullable = bool(getattr(model._meta.get_field(sort_field), "null", False))
+    prefix = "-" if descending else ""
+    valued = base.exclude(**{f"{sort_field}__isnull": True}) if is_nullable else base
+    valued = valued.order_by(f"{prefix}{sort_field}", f"{prefix}id")
+    cursor: tuple[Any, int] | None = None
+    while True:
+        queryset = valued
+        if cursor is not None:
+            value, pk = cursor
+            queryset = queryset.filter(
+                Q(**{f"{sort_field}__{op}e": value}),
+                Q(**{f"{sort_field}__{op}": value}) | Q(**{sort_field: value, f"id__{op}": pk}),
+            )
+        chunk = list(definition.prepare(queryset)[:chunk_size])
+        yield from chunk
+        if len(chunk) < chunk_size:
+            break
+        cursor = (getattr(chunk[-1], sort_field), chunk[-1].pk)
+    if not is_nullable:
+        return
+    empty = base.filter(**{f"{sort_field}__isnull": True}).order_by("id")
+    last_id = 0
+    while True:
+        chunk = list(definition.prepare(empty.filter(id__gt=last_id))[:chunk_size])
+        yield from chunk
+        if len(chunk) < chunk_size:
+            break
+        last_id = chunk[-1].pk
 
 
 def export_rows(definition: ListDefinition, user: Any, params: QueryDict) -> Iterator[list[Any]]:

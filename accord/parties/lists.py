@@ -41,6 +41,13 @@ def _primary(obj: Any, kind: str) -> str:
     return display_phone(point.normalized) if kind == ContactPoint.Kind.PHONE else point.value
 
 
+def _phone_e164(obj: Any) -> str:
+    """Exports carry the phone in E.164 (+74951234567): what other systems read back; formatting
+    every number for display would also cost more than the rest of the row."""
+    point = next((p for p in obj.primary_points if p.kind == ContactPoint.Kind.PHONE), None)
+    return point.normalized if point else ""
+
+
 def _primary_points() -> Prefetch[Any]:
     return Prefetch(
         "contact_points",
@@ -125,7 +132,12 @@ COMPANIES = lists.register(
             lists.Column("region", _("Region"), lambda c: _label(c.region)),
             lists.Column("city", _("City / country"), _city),
             lists.Column("owner", _("Owner"), lambda c: str(c.owner)),
-            lists.Column("phone", _("Phone"), lambda c: _primary(c, ContactPoint.Kind.PHONE)),
+            lists.Column(
+                "phone",
+                _("Phone"),
+                lambda c: _primary(c, ContactPoint.Kind.PHONE),
+                export=_phone_e164,
+            ),
             lists.Column("email", _("E-mail"), lambda c: _primary(c, "email"), is_default=False),
             lists.Column("inn", _("INN"), lambda c: c.inn, is_default=False),
             lists.Column(
@@ -184,7 +196,12 @@ CONTACTS = lists.register(
             ),
             lists.Column("company", _("Company"), company_name_of),
             lists.Column("position", _("Position"), lambda c: c.position),
-            lists.Column("phone", _("Phone"), lambda c: _primary(c, ContactPoint.Kind.PHONE)),
+            lists.Column(
+                "phone",
+                _("Phone"),
+                lambda c: _primary(c, ContactPoint.Kind.PHONE),
+                export=_phone_e164,
+            ),
             lists.Column("email", _("E-mail"), lambda c: _primary(c, ContactPoint.Kind.EMAIL)),
             lists.Column("owner", _("Owner"), lambda c: str(c.owner)),
             lists.Column(

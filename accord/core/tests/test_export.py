@@ -311,3 +311,21 @@ def test_list_page_offers_both_formats_and_lossless_only_to_administrators(clien
     assert 'value="xlsx"' in boss_page and 'value="csv"' in boss_page
     assert 'name="lossless"' not in boss_page
     assert 'name="lossless"' in admin_page
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_export_walks_keyset_chunks_without_losing_or_repeating_rows(sort):
+    from django.http import QueryDict
+
+    boss = user_with_role("head_of_sales")
+    for name in ["Beta", "Alpha", "Beta", "Gamma", "Beta", "Alpha", "Delta"]:
+        make_company(owner=boss, name=name)
+    params = QueryDict(f"sort={sort}")
+
+    chunked = list(lists.export_values(lists.LISTS["companies"], boss, params, chunk_size=2))
+    whole = list(lists.export_values(lists.LISTS["companies"], boss, params, chunk_size=100))
+
+    names = [row[0] for row in chunked[1:]]
+    assert chunked == whole
+    expected = ["Alpha", "Alpha", "Beta", "Beta", "Beta", "Delta", "Gamma"]
+    assert names == (expected if sort == "name" else expected[::-1])
