@@ -14,20 +14,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accord.catalog.models import Product, Unit
-from accord.catalog.selectors import (
-    default_price_list,
-    default_tax_rate,
-    price_of,
-    products_visible_to,
-    tax_rate_of,
-)
+from accord.catalog.models import Price, Product, Unit
+from accord.catalog.selectors import active_price_lists, default_tax_rate, products_visible_to
 from accord.commerce.models import Order
 from accord.commerce.pricing import LineDraft
 from accord.commerce.selectors_orders import orders_visible_to
@@ -203,13 +198,6 @@ class OrderHandler(Handler):
     def clean(self, rows: list[RowResult], user: Any) -> None:
         companies = CompanyLookup(rows, "company", user)
         contacts = ContactLookup(rows, "contact", user)
-        units = Choices.from_text_choices(Unit)
-        codes = {text(r, "product") for r in rows} - {""}
-        products = {
-            p.sku: p
-            for p in products_visible_to(user).filter(sku__in=codes).select_related("tax_rate")
-        }
-        fallback_rate = default_tax_rate()
         for row in rows:
             values: dict[str, Any] = {"reference": text(row, "reference")}
             company = companies.clean(row, "company", required=False)
@@ -227,9 +215,26 @@ class OrderHandler(Handler):
                     values[key] = value
             if text(row, "notes"):
                 values["notes"] = str(row.raw["notes"]).strip()
-            values["line"] = self._clean_line(row, products, units, fallback_rate, values)
             row.values = values
         groups = self._group(rows)
+        codes = {text(r, "product") for r in rows} - {""}
+        products = {
+            p.sku: p
+            for p in products_visible_to(user).filter(sku__in=codes).select_related("tax_rate")
+        }
+        # The order's currency (order_create's default when none is given) prices its lines.
+        currency_of = {
+            g[0].number: g[0].values.get("currency") or settings.ACCORD_CURRENCIES[0]
+            for g in groups
+        }
+        prices = _catalogue_prices(products, set(currency_of.values()))
+        units = Choices.from_text_choices(Unit)
+        fallback_rate = default_tax_rate()
+        for row in rows:
+            currency = currency_of[row.values["group"]]
+            row.values["line"] = self._clean_line(
+                row, products, units, fallback_rate, prices.get(currency, {}), currency
+            )
         self._match(groups, user)
         for members in groups:
             first = members[0]
@@ -255,7 +260,8 @@ class OrderHandler(Handler):
         products: dict[str, Product],
         units: Choices,
         fallback_rate: Decimal,
-        header: dict[str, Any],
+        prices: dict[int, Decimal],
+        currency: str | None,
     ) -> LineDraft | None:
         product = None
         code = text(row, "product")
@@ -285,7 +291,7 @@ class OrderHandler(Handler):
             row.add_error("quantity", _("The quantity must be greater than zero."))
         unit_price = clean_decimal(row, "unit_price", minimum=Decimal("0"))
         if unit_price is None and "unit_price" not in row.errors:
-            unit_price = self._catalogue_price(row, product, header.get("currency"))
+            unit_price = _catalogue_price(row, product, prices, currency)
         discount = clean_decimal(row, "discount_percent", minimum=Decimal("0"))
         if discount is not None and discount > HUNDRED:
             row.add_error("discount_percent", _("A discount must be between 0 and 100 %."))
@@ -293,7 +299,8 @@ class OrderHandler(Handler):
         if tax_rate is not None and tax_rate > HUNDRED:
             row.add_error("tax_rate", _("A VAT rate must be between 0 and 100 %."))
         if tax_rate is None:
-            tax_rate = tax_rate_of(product) if product is not None else fallback_rate
+            own = product.tax_rate if product is not None else None
+            tax_rate = own.rate if own is not None else fallback_rate
         unit = product.unit if product is not None else Unit.PIECE
         if text(row, "unit"):
             try:
@@ -311,23 +318,6 @@ class OrderHandler(Handler):
             tax_rate=tax_rate,
             product_id=product.pk if product is not None else None,
         )
-
-    def _catalogue_price(
-        self, row: RowResult, product: Product | None, currency: str | None
-    ) -> Decimal | None:
-        if product is None:
-            if "product" not in row.errors:
-                row.add_error("unit_price", _("Enter the unit price."))
-            return None
-        price_list = default_price_list(currency)
-        amount = price_of(product, price_list) if price_list is not None else None
-        if amount is None:
-            row.add_error(
-                "unit_price",
-                _("“%(product)s” has no price in %(currency)s; enter the unit price.")
-                % {"product": product.sku, "currency": currency or price_list or "—"},
-            )
-        return amount
 
     def _group(self, rows: list[RowResult]) -> list[list[RowResult]]:
         """Rows with the same reference are one order: the first row's header counts, and
@@ -506,6 +496,48 @@ class OrderHandler(Handler):
             delete=lambda order: _remove_imported(actor=actor, order=order),
             restore=lambda order, before: _restore_header(actor, order, before),
         )
+
+
+def _catalogue_price(
+    row: RowResult, product: Product | None, prices: dict[int, Decimal], currency: str | None
+) -> Decimal | None:
+    if product is None:
+        if "product" not in row.errors:
+            row.add_error("unit_price", _("Enter the unit price."))
+        return None
+    amount = prices.get(product.pk)
+    if amount is None:
+        row.add_error(
+            "unit_price",
+            _("“%(product)s” has no price in %(currency)s; enter the unit price.")
+            % {"product": product.sku, "currency": currency or settings.ACCORD_CURRENCIES[0]},
+        )
+    return amount
+
+
+def _catalogue_prices(
+    products: dict[str, Product], currencies: set[str | None]
+) -> dict[str | None, dict[int, Decimal]]:
+    """Catalogue prices of the chunk's products in the default price list of each currency
+    the chunk's orders use (one query for the lists, one for the prices)."""
+    result: dict[str | None, dict[int, Decimal]] = {c: {} for c in currencies}
+    if not products:
+        return result
+    lists = list(active_price_lists().order_by("-is_default", "name", "id"))
+    chosen: dict[int, list[str | None]] = {}
+    for currency in currencies:
+        found = next((p for p in lists if currency in (None, p.currency)), None)
+        if found is not None:
+            chosen.setdefault(found.pk, []).append(currency)
+    found_prices = Price.objects.filter(
+        product_id__in=[p.pk for p in products.values()],
+        price_list_id__in=list(chosen),
+        option=None,
+    ).values_list("product_id", "price_list_id", "amount")
+    for product_id, list_id, amount in found_prices:
+        for currency in chosen[list_id]:
+            result[currency][product_id] = amount
+    return result
 
 
 def _groups(rows: list[RowResult]) -> Iterator[list[RowResult]]:

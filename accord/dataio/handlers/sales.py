@@ -443,6 +443,7 @@ class DealHandler(Handler):
             "won_reason": PicklistLookup(Picklist.WON_REASON),
             "lost_reason": PicklistLookup(Picklist.LOST_REASON),
         }
+        has_custom = any(key.startswith("custom.") for row in rows[:1] for key in row.raw)
         for row in rows:
             values: dict[str, Any] = {}
             name = text(row, "name")
@@ -472,7 +473,8 @@ class DealHandler(Handler):
                 if text(row, key):
                     values[key] = str(row.raw.get(key) or "").strip()
             self._clean_stage(row, values, stages)
-            custom = clean_custom("deal", row)
+            # Custom fields only when the file maps any (the definitions are read per row).
+            custom = clean_custom("deal", row) if has_custom else {}
             if custom:
                 values["custom"] = custom
             row.values = values

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accord.catalog.models import Price, PriceList, Product, TaxRate
 from accord.catalog.services import price_set, product_create
@@ -267,3 +269,32 @@ def test_product_import_needs_the_import_permission():
         )
 
     assert (ImportBatch.objects.count(), Product.objects.count()) == (0, 0)
+
+
+def test_cleaning_a_chunk_costs_the_same_queries_for_2_or_40_rows():
+    head = user_with_role("head_of_sales")
+    for index in range(20):
+        product_create(actor=head, sku=f"OLD-{index}", name=f"Old {index}")
+
+    def queries(count: int) -> int:
+        rows = rows_of(
+            *[
+                {
+                    "sku": f"OLD-{i}" if i % 2 else f"NEW-{i}",
+                    "name": f"P {i}",
+                    "unit": "kg",
+                    "tax_rate": "10",
+                    "price": "5",
+                    "price_list": "Base RUB",
+                    "is_active": "yes",
+                }
+                for i in range(count)
+            ]
+        )
+        with CaptureQueriesContext(connection) as context:
+            get_handler("product").clean(rows, head)
+        assert all(r.ok for r in rows)
+        return len(context.captured_queries)
+
+    queries(1)  # the user's permissions are read once and cached
+    assert queries(2) == queries(40)

@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accord.catalog.models import PriceList
 from accord.catalog.services import price_set, product_create
@@ -26,6 +28,11 @@ from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company, make_contact
 
 pytestmark = pytest.mark.django_db
+
+
+def client_name(index: int) -> str:
+    """Names that stay apart under the spelling-insensitive key ("Client 11" == "Client 1")."""
+    return "Client " + "bdfgm"[index // 8] + "lnprszbd"[index % 8]
 
 
 def rows_of(*raws: dict[str, str]) -> list[RowResult]:
@@ -390,3 +397,29 @@ def test_order_file_through_the_engine_is_not_imported_twice_and_undo_removes_it
     services.import_undo(actor=head, batch=first)
 
     assert Order.objects.count() == 0
+
+
+def test_cleaning_a_chunk_costs_the_same_queries_for_2_or_40_rows(manager, cable):
+    for index in range(40):
+        make_company(owner=manager, name=client_name(index))
+
+    def queries(count: int) -> int:
+        rows = rows_of(
+            *[
+                {
+                    "reference": f"R{i // 2}",
+                    "company": client_name(i // 2),
+                    "product": "CAB-1",
+                    "quantity": "1",
+                    "ordered_on": "01.03.2025",
+                }
+                for i in range(count)
+            ]
+        )
+        with CaptureQueriesContext(connection) as context:
+            get_handler("order").clean(rows, manager)
+        assert all(r.ok for r in rows), [r.errors for r in rows]
+        return len(context.captured_queries)
+
+    queries(1)  # the user's permissions are read once and cached
+    assert queries(2) == queries(40)

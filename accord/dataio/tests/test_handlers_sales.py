@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from accord.core.models import Picklist, PicklistOption, User
+from accord.core.models import CustomFieldDefinition, Picklist, PicklistOption, User
 from accord.core.testing import user_with_role
 from accord.dataio import services
 from accord.dataio.handlers import get_handler
@@ -22,6 +24,11 @@ from accord.sales.models import AssignmentRule, Deal, Lead, Stage
 from accord.sales.services_leads import lead_create, lead_update
 
 pytestmark = pytest.mark.django_db
+
+
+def client_name(index: int) -> str:
+    """Names that stay apart under the spelling-insensitive key ("Client 11" == "Client 1")."""
+    return "Client " + "bdfgm"[index // 8] + "lnprszbd"[index % 8]
 
 
 def rows_of(*raws: dict[str, str]) -> list[RowResult]:
@@ -518,3 +525,70 @@ def test_deal_file_valid_rows_are_imported_and_the_bad_one_rejected():
         ("Проект подстанции", alpha.pk, Decimal("1500000.50"), "RUB", False),
     ]
     assert batch.rejected_file.name
+
+
+def clean_queries(object_type: str, user: User, raws: list[dict[str, str]]) -> int:
+    rows = rows_of(*raws)
+    with CaptureQueriesContext(connection) as context:
+        get_handler(object_type).clean(rows, user)
+    assert all(r.ok for r in rows), [r.errors for r in rows]
+    return len(context.captured_queries)
+
+
+def test_cleaning_a_chunk_costs_the_same_queries_for_2_or_40_rows():
+    head = user_with_role("head_of_sales", email="head@example.com")
+    for index in range(40):
+        make_company(owner=head, name=client_name(index))
+
+    def leads(count: int) -> list[dict[str, str]]:
+        return [
+            {
+                "full_name": f"Person {i}",
+                "email": f"p{i}@x.ru",
+                "phone": f"+7 351 000-00-{i:02d}",
+                "source": "Tender",
+                "region": "Ural",
+                "owner": "head@example.com",
+            }
+            for i in range(count)
+        ]
+
+    def deals(count: int) -> list[dict[str, str]]:
+        return [
+            {
+                "name": f"Deal {i}",
+                "company": client_name(i),
+                "stage": "Negotiation",
+                "source": "Tender",
+                "owner": "head@example.com",
+                "amount": "10",
+            }
+            for i in range(count)
+        ]
+
+    clean_queries("lead", head, leads(1))  # the user's permissions are read once and cached
+    assert clean_queries("lead", head, leads(2)) == clean_queries("lead", head, leads(40))
+    assert clean_queries("deal", head, deals(2)) == clean_queries("deal", head, deals(40))
+
+
+def test_deal_custom_fields_are_offered_and_imported():
+    head = user_with_role("head_of_sales")
+    make_company(owner=head, name="Alpha")
+    CustomFieldDefinition.objects.create(
+        model="deal", name="budget_year", label="Budget year", field_type="number"
+    )
+    CustomFieldDefinition.objects.create(
+        model="deal", name="tender", label="Tender", field_type="boolean"
+    )
+
+    keys = [f.key for f in get_handler("deal").fields(head)]
+    rows, ids = run(
+        "deal",
+        head,
+        _deal_row(**{"custom.budget_year": "2026", "custom.tender": "да"}),
+        _deal_row(name="Other", **{"custom.budget_year": "soon"}),
+    )
+
+    assert keys[-2:] == ["custom.budget_year", "custom.tender"]
+    assert Deal.objects.get(pk=ids[0]).custom == {"budget_year": 2026, "tender": True}
+    assert list(rows[1].errors) == ["custom.budget_year"]
