@@ -43,7 +43,7 @@ def _run(client, batch: ImportBatch, **choices):
 
 def _batch_ready_for_preview(client, content=CSV_1251) -> ImportBatch:
     _upload(client, content)
-    batch = ImportBatch.objects.get()
+    batch = ImportBatch.objects.latest("id")
     client.post(
         reverse("dataio:import_mapping", args=[batch.pk]),
         {"col_0": "name", "col_1": "inn", "col_2": "city"},
@@ -334,3 +334,75 @@ def test_past_imports_list_my_imports_with_counts(client):
     html = response.content.decode()
     assert "clients.csv" in html and "1 / 0 / 0 / 1" in html
     assert reverse("dataio:import_undo", args=[batch.pk]) in html
+
+
+def _xlsx(sheets: dict[str, list[list[str]]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_offers_its_sheets_and_reads_the_chosen_one(client):
+    manager = _login(client, user_with_role("sales_manager"))
+    content = _xlsx(
+        {"Notes": [["Comment"], ["call back"]], "Clients": [["Name", "City"], ["Alpha", "Lyon"]]}
+    )
+    _upload(manager, content=content, name="clients.xlsx")
+    batch = ImportBatch.objects.get()
+
+    page = manager.get(reverse("dataio:import_format", args=[batch.pk]))
+    response = manager.post(reverse("dataio:import_format", args=[batch.pk]), {"sheet": "Clients"})
+
+    form = page.context["form"]
+    assert list(form.fields) == ["sheet"]
+    assert [value for value, _label in form.fields["sheet"].choices] == ["Notes", "Clients"]
+    assert "Excel workbook (XLSX)" in page.content.decode()
+    current = ImportBatch.objects.latest("id")
+    assert current.sheet == "Clients"
+    reread = manager.get(response["Location"])
+    assert reread.context["sample"]["headers"] == ["Name", "City"]
+    assert reread.context["sample"]["rows"] == [["Alpha", "Lyon"]]
+
+
+def test_cancel_from_the_import_page_comes_back_to_it(client):
+    manager = _login(client, user_with_role("sales_manager"))
+    batch = _batch_ready_for_preview(manager)
+    manager.post(
+        reverse("dataio:import_preview", args=[batch.pk]), {"mode": "skip", "rejects": "valid"}
+    )
+    batch.refresh_from_db()
+    page = manager.get(reverse("dataio:import_detail", args=[batch.pk])).content.decode()
+
+    response = manager.post(
+        reverse("dataio:job_cancel", args=[batch.job_id]),
+        {"next": reverse("dataio:import_detail", args=[batch.pk])},
+    )
+
+    assert reverse("dataio:job_cancel", args=[batch.job_id]) in page
+    assert 'hx-trigger="every 1s"' in page
+    assert response["Location"] == reverse("dataio:import_detail", args=[batch.pk])
+    job = Job.objects.get()
+    assert (job.status, job.cancel_requested) == (Job.Status.CANCELLED, True)
+    assert Company.objects.count() == 0
+
+
+def test_administrator_sees_every_import(client):
+    first = _batch_ready_for_preview(_login(client, user_with_role("sales_manager")))
+    second = _batch_ready_for_preview(_login(client, user_with_role("sales_manager")))
+    admin = _login(client, user_with_role("administrator"))
+
+    response = admin.get(reverse("dataio:import_list"))
+    detail = admin.get(reverse("dataio:import_preview", args=[first.pk]))
+
+    assert {b.pk for b in response.context["batches"]} == {first.pk, second.pk}
+    assert detail.status_code == 200

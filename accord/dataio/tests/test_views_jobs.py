@@ -7,7 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from accord.core.testing import user_with_role
+from accord.core.testing import assert_num_queries, user_with_role
 from accord.dataio.jobs import job_attach_file
 from accord.dataio.models import Job
 
@@ -171,3 +171,18 @@ def test_menu_shows_jobs_to_everyone_signed_in_and_import_only_to_importers(clie
     assert reverse("dataio:job_list") in agent_page
     assert reverse("dataio:import_start") not in agent_page
     assert reverse("dataio:import_start") in manager_page
+
+
+def test_job_list_query_budget_does_not_grow_with_jobs(client):
+    me = user_with_role("sales_manager")
+    c = _client(client, me)
+    for _ in range(3):
+        _job(me)
+    c.get(reverse("dataio:job_list"))  # warm the session and grants
+
+    with assert_num_queries(6) as few:
+        c.get(reverse("dataio:job_list"))
+    for _ in range(5):
+        _job(me)
+    with assert_num_queries(len(few.captured_queries)):
+        c.get(reverse("dataio:job_list"))
