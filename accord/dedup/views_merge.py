@@ -51,10 +51,19 @@ def _display(record: Any, key: str) -> str:
     return "" if value in (None, "") else str(value)
 
 
-def _default_survivor(records: list[Any], counts: dict[int, dict[str, int]]) -> int:
-    """The record with most related records; on a tie, the oldest."""
+def _default_survivor(
+    records: list[Any], counts: dict[int, dict[str, int]], undeletable: set[int]
+) -> int:
+    """The record the user may not delete, else the one with most related records; on a tie,
+    the oldest."""
     best = max(
-        records, key=lambda r: (sum(counts[r.pk].values()), -r.created_at.timestamp(), -r.pk)
+        records,
+        key=lambda r: (
+            r.pk in undeletable,
+            sum(counts[r.pk].values()),
+            -r.created_at.timestamp(),
+            -r.pk,
+        ),
     )
     return int(best.pk)
 
@@ -167,7 +176,9 @@ def merge(request: AuthedHttpRequest) -> HttpResponse:
         raise Http404
     ids = [r.pk for r in records]
     counts = service.related_counts(object_type, ids)
-    survivor_id = _default_survivor(records, counts)
+    undeletable = {r.pk for r in records if not allows(request.user, Action.DELETE, r)}
+    unchangeable = {r.pk for r in records if not allows(request.user, Action.CHANGE, r)}
+    survivor_id = _default_survivor(records, counts, undeletable)
     if request.method == "POST" and _int_or(request.POST.get("survivor", "")) in ids:
         survivor_id = int(request.POST["survivor"])
     rows = _rows(object_type, records, survivor_id)
@@ -219,6 +230,11 @@ def merge(request: AuthedHttpRequest) -> HttpResponse:
             "ids": ",".join(str(pk) for pk in ids),
             "survivor": survivor,
             "others_count": len(records) - 1,
+            "undeletable": undeletable,
+            "unchangeable": unchangeable,
+            "impossible": len(undeletable) > 1
+            or bool(undeletable & unchangeable)
+            or unchangeable >= set(ids),
             "rows": rows,
             "counts": {pk: sorted(c.items()) for pk, c in counts.items()},
             "moving": moving,

@@ -259,3 +259,18 @@ def test_merge_on_a_phone_from_the_card_to_undo(chromium, live_server, _seeded):
     finally:
         context.close()
     assert Company.objects.count() == 2
+
+
+def test_screen_warns_about_records_the_user_may_not_delete(client):
+    manager = user_with_role("sales_manager")
+    mine = make_company(owner=manager, name="Mine")
+    theirs = make_company(owner=manager, name="Theirs")
+    other = user_with_role("sales_manager")
+    Company.objects.filter(pk=theirs.pk).update(owner=other)
+    agent = user_with_role("service_agent")
+    client.force_login(agent)  # sees both, may delete neither
+
+    html = client.get(_url("company", mine, theirs)).content.decode()
+
+    assert "You may not delete some of these records" in html
+    assert 'value="confirm" disabled' in html
