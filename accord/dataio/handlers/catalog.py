@@ -90,7 +90,7 @@ class ProductHandler(Handler):
     """Products and services, matched by article code; an optional price in a price list."""
 
     object_type = "product"
-    label = gettext_lazy("Products")
+    label = gettext_lazy("products")
 
     def fields(self, user: Any) -> list[TargetField]:
         return [

@@ -114,7 +114,7 @@ class OrderHandler(Handler):
     """Orders with their lines; matched by order number or client's reference."""
 
     object_type = "order"
-    label = gettext_lazy("Orders")
+    label = gettext_lazy("orders")
 
     def fields(self, user: Any) -> list[TargetField]:
         return [
@@ -163,7 +163,7 @@ class OrderHandler(Handler):
             target(
                 "description",
                 _("Line description"),
-                "description|product|item|товар|наименование|описание|désignation|produit"
+                "description|item|товар|наименование|описание|désignation|produit"
                 "|bezeichnung|artikel",
                 help=_("Empty: the product's name."),
             ),

@@ -89,7 +89,7 @@ class LeadHandler(Handler):
     """Leads, matched by e-mail, then phone, then organisation + person name."""
 
     object_type = "lead"
-    label = gettext_lazy("Leads")
+    label = gettext_lazy("leads")
 
     def fields(self, user: Any) -> list[TargetField]:
         return [
@@ -371,7 +371,7 @@ class DealHandler(Handler):
     """Deals, matched by client company + deal name (deals carry no external number)."""
 
     object_type = "deal"
-    label = gettext_lazy("Deals")
+    label = gettext_lazy("deals")
 
     def fields(self, user: Any) -> list[TargetField]:
         result = [
