@@ -738,6 +738,8 @@ class ContactHandler(_Common):
                     "почта",
                     "электронная почта",
                     "емейл",
+                    "эл почта",
+                    "имейл",
                     "courriel",
                     "adresse e-mail",
                     "adresse mail",

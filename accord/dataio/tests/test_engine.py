@@ -455,3 +455,88 @@ def test_cleaners() -> None:
     row.add_error("email", "bad")
     assert row.error_text() == "email: bad"
     assert get_handler("contact").object_type == "contact"
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            [
+                "Фамилия",
+                "Имя",
+                "Отчество",
+                "Эл. почта",
+                "Мобильный телефон",
+                "Должность",
+                "Дата рождения",
+            ],
+            ["last_name", "first_name", "middle_name", "email", "mobile", "position", "birthday"],
+        ),
+        (
+            ["Nom", "Prénom", "Courriel", "Téléphone", "Société", "Poste", "Date de naissance"],
+            ["last_name", "first_name", "email", "phone", "company", "position", "birthday"],
+        ),
+        (
+            ["Last Name", "First name", "E-Mail", "Phone", "Company", "Job title", "Owner"],
+            ["last_name", "first_name", "email", "phone", "company", "position", "owner"],
+        ),
+        (
+            ["Nachname", "Vorname", "E-Mail-Adresse", "Telefon", "Firma", "Geburtstag", "Notizen"],
+            ["last_name", "first_name", "email", "phone", "company", "birthday", "notes"],
+        ),
+    ],
+)
+def test_mapping_suggestions_in_four_languages(headers: list[str], expected: list[str]) -> None:
+    from accord.dataio import mapping
+
+    user = user_with_role("marketing")
+    suggested = mapping.suggest(get_handler("contact"), headers, user)
+    assert [suggested[h] for h in headers] == expected
+
+
+def test_mapping_suggestions_fold_case_yo_punctuation_and_near_misses() -> None:
+    from accord.dataio import mapping
+
+    user = user_with_role("marketing")
+    headers = ["  ФАМИЛИЯ ", "имя:", "E_mail", "Telefone", "ещё колонка"]
+    assert mapping.suggest(get_handler("contact"), headers, user) == {
+        "  ФАМИЛИЯ ": "last_name",
+        "имя:": "first_name",
+        "E_mail": "email",
+        "Telefone": "phone",
+        "ещё колонка": "",
+    }
+
+
+def test_mapping_suggestions_include_custom_fields_by_label_and_code() -> None:
+    from accord.core.models import CustomFieldDefinition
+    from accord.dataio import mapping
+
+    CustomFieldDefinition.objects.create(
+        model="contact", name="hobby", label="Увлечение", field_type="text"
+    )
+    CustomFieldDefinition.objects.create(
+        model="contact", name="shoe_size", label="Shoe size", field_type="number"
+    )
+    user = user_with_role("marketing")
+    suggested = mapping.suggest(get_handler("contact"), ["увлечение", "shoe_size"], user)
+    assert suggested == {"увлечение": "custom.hobby", "shoe_size": "custom.shoe_size"}
+
+
+def test_saved_mappings() -> None:
+    from accord.dataio import mapping
+
+    user = user_with_role("marketing")
+    saved = mapping.mapping_save(
+        actor=user,
+        object_type="contact",
+        name="CRM export",
+        columns={"Фамилия": "last_name", "X": ""},
+    )
+    assert saved.columns == {"Фамилия": "last_name"}
+    assert [m.name for m in mapping.mappings_for(user, "contact")] == ["CRM export"]
+    assert mapping.mappings_for(user_with_role("service_agent"), "contact") == []
+    assert mapping.apply_mapping(saved, ["Фамилия", "Имя"]) == {"Фамилия": "last_name", "Имя": ""}
+    with pytest.raises(ValidationError) as error:
+        mapping.mapping_save(actor=user, object_type="contact", name="Bad", columns={"A": "nope"})
+    assert error.value.message_dict == {"columns": ["Unknown fields: nope."]}
