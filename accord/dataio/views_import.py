@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -482,7 +482,19 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
     if not importable_handlers(request.user):
         raise PermissionDenied
     labels = {h.object_type: h.label for h in handlers()}
-    batches = list(batches_visible_to(request.user)[:IMPORTS_PER_PAGE])
+    # A draft read again with other settings is superseded by the newer draft of the same file.
+    superseded = ImportBatch.objects.filter(
+        status=ImportBatch.Status.DRAFT,
+        created_by=OuterRef("created_by"),
+        file_sha256=OuterRef("file_sha256"),
+        object_type=OuterRef("object_type"),
+        pk__gt=OuterRef("pk"),
+    )
+    batches = list(
+        batches_visible_to(request.user).exclude(
+            Q(status=ImportBatch.Status.DRAFT) & Exists(superseded)
+        )[:IMPORTS_PER_PAGE]
+    )
     for batch in batches:
         batch.type_label = labels.get(batch.object_type, batch.object_type)  # type: ignore[attr-defined]
     return render(

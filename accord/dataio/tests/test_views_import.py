@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accord.core.testing import user_with_role
+from accord.core.testing import assert_num_queries, user_with_role
 from accord.dataio.jobs import run_job
 from accord.dataio.models import ImportBatch, ImportMapping, Job
 from accord.parties.models import Company
@@ -406,3 +406,18 @@ def test_administrator_sees_every_import(client):
 
     assert {b.pk for b in response.context["batches"]} == {first.pk, second.pk}
     assert detail.status_code == 200
+
+
+def test_a_draft_read_again_shows_once_in_past_imports(client):
+    manager = _login(client, user_with_role("sales_manager"))
+    _upload(manager)
+    first = ImportBatch.objects.get()
+    manager.post(
+        reverse("dataio:import_format", args=[first.pk]), {"encoding": "cp1251", "delimiter": ","}
+    )
+    newer = ImportBatch.objects.latest("id")
+
+    with assert_num_queries(6):
+        response = manager.get(reverse("dataio:import_list"))
+
+    assert [b.pk for b in response.context["batches"]] == [newer.pk]
