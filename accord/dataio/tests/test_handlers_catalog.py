@@ -21,6 +21,7 @@ from accord.dataio import services
 from accord.dataio.handlers import get_handler
 from accord.dataio.handlers.base import RowResult
 from accord.dataio.jobs import run_job
+from accord.dataio.mapping import suggest
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company
 
@@ -298,3 +299,17 @@ def test_cleaning_a_chunk_costs_the_same_queries_for_2_or_40_rows():
 
     queries(1)  # the user's permissions are read once and cached
     assert queries(2) == queries(40)
+
+
+def test_russian_and_french_headers_are_recognised():
+    head = user_with_role("head_of_sales")
+    handler = get_handler("product")
+
+    assert suggest(handler, list(PRODUCT_COLUMNS), head) == PRODUCT_COLUMNS
+    assert suggest(handler, ["Référence", "Désignation", "Unité", "TVA", "Prix"], head) == {
+        "Référence": "sku",
+        "Désignation": "name",
+        "Unité": "unit",
+        "TVA": "tax_rate",
+        "Prix": "price",
+    }

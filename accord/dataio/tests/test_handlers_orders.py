@@ -24,6 +24,7 @@ from accord.dataio import services
 from accord.dataio.handlers import get_handler
 from accord.dataio.handlers.base import RowResult
 from accord.dataio.jobs import run_job
+from accord.dataio.mapping import suggest
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company, make_contact
 
@@ -423,3 +424,21 @@ def test_cleaning_a_chunk_costs_the_same_queries_for_2_or_40_rows(manager, cable
 
     queries(1)  # the user's permissions are read once and cached
     assert queries(2) == queries(40)
+
+
+def test_russian_and_german_headers_are_recognised(manager):
+    handler = get_handler("order")
+
+    assert suggest(handler, list(ORDER_COLUMNS), manager) == ORDER_COLUMNS
+    assert suggest(
+        handler,
+        ["Bestellnummer", "Kunde", "Artikelnummer", "Menge", "Einzelpreis", "Rabatt"],
+        manager,
+    ) == {
+        "Bestellnummer": "reference",
+        "Kunde": "company",
+        "Artikelnummer": "product",
+        "Menge": "quantity",
+        "Einzelpreis": "unit_price",
+        "Rabatt": "discount_percent",
+    }

@@ -18,6 +18,7 @@ from accord.dataio import services
 from accord.dataio.handlers import get_handler
 from accord.dataio.handlers.base import RowResult
 from accord.dataio.jobs import run_job
+from accord.dataio.mapping import suggest
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties.tests.factories import make_company
 from accord.sales.models import AssignmentRule, Deal, Lead, Stage
@@ -592,3 +593,25 @@ def test_deal_custom_fields_are_offered_and_imported():
     assert keys[-2:] == ["custom.budget_year", "custom.tender"]
     assert Deal.objects.get(pk=ids[0]).custom == {"budget_year": 2026, "tender": True}
     assert list(rows[1].errors) == ["custom.budget_year"]
+
+
+def test_russian_french_and_german_headers_are_recognised():
+    head = user_with_role("head_of_sales")
+    leads, deals = get_handler("lead"), get_handler("deal")
+
+    assert suggest(leads, list(LEAD_COLUMNS), head) == LEAD_COLUMNS
+    assert suggest(deals, list(DEAL_COLUMNS), head) == DEAL_COLUMNS
+    assert suggest(deals, ["Affaire", "Client", "Montant", "Devise", "Étape"], head) == {
+        "Affaire": "name",
+        "Client": "company",
+        "Montant": "amount",
+        "Devise": "currency",
+        "Étape": "stage",
+    }
+    assert suggest(leads, ["Name", "Firma", "Telefon", "Quelle", "Verantwortlich"], head) == {
+        "Name": "full_name",
+        "Firma": "company_name",
+        "Telefon": "phone",
+        "Quelle": "source",
+        "Verantwortlich": "owner",
+    }
