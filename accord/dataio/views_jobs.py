@@ -58,7 +58,11 @@ def job_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(
         request,
         "dataio/job_list.html",
-        {"jobs": jobs, "show_owner": request.user.is_administrator},
+        {
+            "jobs": jobs,
+            "show_owner": request.user.is_administrator,
+            "any_running": any(not job.is_finished for job in jobs),
+        },
     )
 
 

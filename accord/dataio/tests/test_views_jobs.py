@@ -186,3 +186,16 @@ def test_job_list_query_budget_does_not_grow_with_jobs(client):
         _job(me)
     with assert_num_queries(len(few.captured_queries)):
         c.get(reverse("dataio:job_list"))
+
+
+def test_job_list_refreshes_itself_only_while_a_job_runs(client):
+    me = user_with_role("sales_manager")
+    job = _job(me, status=Job.Status.RUNNING)
+    c = _client(client, me)
+
+    running = c.get(reverse("dataio:job_list")).content.decode()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE)
+    finished = c.get(reverse("dataio:job_list")).content.decode()
+
+    assert 'hx-trigger="every 2s"' in running
+    assert "every 2s" not in finished
