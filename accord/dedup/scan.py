@@ -263,7 +263,7 @@ def scan(
                 union.union(a, b)
         result.matched_pairs = len(edges)
         del pairs
-        result.clusters = _clusters(union, edges, dismissed)
+        result.clusters = _clusters(union, edges, dismissed, dismissed_of)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -273,7 +273,10 @@ def scan(
 
 
 def _clusters(
-    union: _UnionFind, edges: dict[tuple[int, int], Match], dismissed: list[frozenset[int]]
+    union: _UnionFind,
+    edges: dict[tuple[int, int], Match],
+    dismissed: list[frozenset[int]],
+    dismissed_of: dict[int, list[int]],
 ) -> list[Cluster]:
     groups: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for pair in edges:
@@ -289,7 +292,7 @@ def _clusters(
                 for reason in match.reasons:
                     reasons[pk][reason] = None
         ids = sorted(best)
-        if any(set(ids) <= members for members in dismissed):
+        if any(set(ids) <= dismissed[index] for index in dismissed_of.get(ids[0], ())):
             continue
         clusters.append(
             Cluster(
