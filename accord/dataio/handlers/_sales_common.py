@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accord.core.models import PicklistOption, User
@@ -30,6 +31,8 @@ from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties import normalize
 from accord.parties.models import Company
 from accord.parties.selectors import companies_visible_to
+from accord.sales.models import Pipeline, Stage
+from accord.sales.selectors_deals import default_pipeline
 
 
 def target(
@@ -239,6 +242,34 @@ class CompanyLookup:
                 % {"value": raw},
             )
         return None
+
+
+def choice_lookup(choices: Any, allowed: tuple[str, ...]) -> dict[str, str]:
+    """Choice values by value or label in every interface language."""
+    found: dict[str, str] = {}
+    for value in allowed:
+        found[fold(str(value))] = str(value)
+        for language in ("en", "ru", "fr", "de"):
+            with translation.override(language):
+                found.setdefault(fold(str(choices(value).label)), str(value))
+    return found
+
+
+class StageLookup:
+    """Active pipelines and their stages by name in any interface language (two queries)."""
+
+    def __init__(self) -> None:
+        self.pipelines: dict[str, Pipeline] = {}
+        self.stages: dict[tuple[int, str], Stage] = {}
+        for pipeline in Pipeline.objects.filter(is_active=True).order_by("position", "id"):
+            for name in (pipeline.name, pipeline.name_ru, pipeline.name_fr, pipeline.name_de):
+                if name:
+                    self.pipelines.setdefault(fold(name), pipeline)
+        for stage in Stage.objects.filter(is_active=True, pipeline__is_active=True):
+            for name in (stage.name, stage.name_ru, stage.name_fr, stage.name_de):
+                if name:
+                    self.stages.setdefault((stage.pipeline_id, fold(name)), stage)
+        self.default = default_pipeline()
 
 
 # --- writing ---------------------------------------------------------------------------------

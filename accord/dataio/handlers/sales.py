@@ -9,7 +9,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,7 +18,9 @@ from accord.dataio.handlers import register_handler
 from accord.dataio.handlers._sales_common import (
     CompanyLookup,
     PicklistLookup,
+    StageLookup,
     UserLookup,
+    choice_lookup,
     clean_currency,
     clean_date,
     clean_decimal,
@@ -41,8 +42,8 @@ from accord.dataio.handlers.base import (
     custom_targets,
 )
 from accord.dataio.models import ImportBatch, ImportRecord
-from accord.sales.models import Deal, Lead, Pipeline, Stage
-from accord.sales.selectors_deals import deals_visible_to, default_pipeline
+from accord.sales.models import Deal, Lead, Stage
+from accord.sales.selectors_deals import deals_visible_to
 from accord.sales.services_deals import deal_create, deal_delete, deal_move, deal_update
 from accord.sales.services_leads import (
     clean_lead_fields,
@@ -72,17 +73,6 @@ LEAD_STATUSES_ON_IMPORT = (
     Lead.Status.QUALIFIED,
     Lead.Status.UNQUALIFIED,
 )
-
-
-def _choice_lookup(choices: Any, allowed: tuple[str, ...]) -> dict[str, str]:
-    """Choice values by value or label in every interface language."""
-    found: dict[str, str] = {}
-    for value in allowed:
-        found[fold(str(value))] = str(value)
-        for language in ("en", "ru", "fr", "de"):
-            with translation.override(language):
-                found.setdefault(fold(str(choices(value).label)), str(value))
-    return found
 
 
 class LeadHandler(Handler):
@@ -159,7 +149,7 @@ class LeadHandler(Handler):
         regions = PicklistLookup(Picklist.REGION)
         sources = PicklistLookup(Picklist.SOURCE)
         users = UserLookup(rows, "owner")
-        statuses = _choice_lookup(Lead.Status, LEAD_STATUSES_ON_IMPORT)
+        statuses = choice_lookup(Lead.Status, LEAD_STATUSES_ON_IMPORT)
         for row in rows:
             self._clean_row(row, user, regions, sources, users, statuses)
         self._match(rows, user)
@@ -348,23 +338,6 @@ def _restore_lead(before: dict[str, Any]) -> dict[str, Any]:
 # --- deals ---------------------------------------------------------------------------------
 
 DEAL_ALIASES: dict[str, str] = {}
-
-
-class StageLookup:
-    """Active pipelines and their stages by name in any interface language (two queries)."""
-
-    def __init__(self) -> None:
-        self.pipelines: dict[str, Pipeline] = {}
-        self.stages: dict[tuple[int, str], Stage] = {}
-        for pipeline in Pipeline.objects.filter(is_active=True).order_by("position", "id"):
-            for name in (pipeline.name, pipeline.name_ru, pipeline.name_fr, pipeline.name_de):
-                if name:
-                    self.pipelines.setdefault(fold(name), pipeline)
-        for stage in Stage.objects.filter(is_active=True, pipeline__is_active=True):
-            for name in (stage.name, stage.name_ru, stage.name_fr, stage.name_de):
-                if name:
-                    self.stages.setdefault((stage.pipeline_id, fold(name)), stage)
-        self.default = default_pipeline()
 
 
 class DealHandler(Handler):
