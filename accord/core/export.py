@@ -159,10 +159,11 @@ def _xlsx_cell(sheet: Any, value: Any, *, lossless: bool) -> Any:
 
     if value is None:
         return None
-    if isinstance(value, bool) or is_number(value):
+    if isinstance(value, bool | int):
+        return value
+    if is_number(value):
         cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, Decimal | float):
-            cell.number_format = NUMBER_FORMAT
+        cell.number_format = NUMBER_FORMAT
         return cell
     if isinstance(value, datetime.datetime):
         cell = WriteOnlyCell(sheet, value=_local(value).replace(tzinfo=None))
@@ -175,10 +176,13 @@ def _xlsx_cell(sheet: Any, value: Any, *, lossless: bool) -> Any:
     text = ILLEGAL_CHARACTERS_RE.sub("", text_of(value))
     if not lossless:
         text = escape_text(text)
+    text = text[:XLSX_MAX_CELL]
+    if not text.startswith(("=", "#")):
+        return text  # a plain value: openpyxl writes it as a string (and reuses one cell)
     cell = WriteOnlyCell(sheet, value=None)
-    # Set the value and type by hand: openpyxl turns any text starting with "=" into a
-    # formula. A string cell is written as an inline string, never evaluated.
-    cell._value = text[:XLSX_MAX_CELL]
+    # Set the value and type by hand: openpyxl turns text starting with "=" into a formula
+    # and "#N/A" and the like into errors. A string cell is an inline string, never evaluated.
+    cell._value = text
     cell.data_type = "s"
     return cell
 
@@ -189,6 +193,7 @@ def write_xlsx(
     """Write typed rows (header first) as a one-sheet workbook, streaming; returns the number
     of data rows."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -197,12 +202,15 @@ def write_xlsx(
     count = -1
     bold = Font(bold=True)
     for count, row in enumerate(rows):
-        cells = [_xlsx_cell(sheet, value, lossless=lossless) for value in row]
         if count == 0:
-            for cell in cells:
-                if cell is not None:
-                    cell.font = bold
-        sheet.append(cells)
+            header = []
+            for value in row:
+                cell = WriteOnlyCell(sheet, value=None)
+                cell._value, cell.data_type, cell.font = str(value), "s", bold
+                header.append(cell)
+            sheet.append(header)
+            continue
+        sheet.append([_xlsx_cell(sheet, value, lossless=lossless) for value in row])
     workbook.save(target)
     return max(count, 0)
 

@@ -102,11 +102,16 @@ def test_xlsx_dangerous_text_is_an_escaped_string_never_a_formula():
 
 def test_xlsx_lossless_text_is_exact_and_still_a_string():
     buffer = io.BytesIO()
-    write_xlsx([["text"], ["=1+1"], ["@x"]], buffer, lossless=True)
+    write_xlsx([["text"], ["=1+1"], ["@x"], ["#N/A"], ["plain"]], buffer, lossless=True)
 
     cells = [row[0] for row in _xlsx(buffer.getvalue()).iter_rows(min_row=2)]
 
-    assert [(c.value, c.data_type) for c in cells] == [("=1+1", "s"), ("@x", "s")]
+    assert [(c.value, c.data_type) for c in cells] == [
+        ("=1+1", "s"),
+        ("@x", "s"),
+        ("#N/A", "s"),
+        ("plain", "s"),
+    ]
 
 
 def test_xlsx_numbers_dates_and_booleans_keep_their_types():
