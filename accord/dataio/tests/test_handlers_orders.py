@@ -5,11 +5,13 @@ by number or client's reference, only new orders' headers are updated, and undo.
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -442,3 +444,24 @@ def test_russian_and_german_headers_are_recognised(manager):
         "Einzelpreis": "unit_price",
         "Rabatt": "discount_percent",
     }
+
+
+def test_orders_from_the_command_line(cable, tmp_path):
+    head = user_with_role("head_of_sales")
+    make_company(owner=head, name="Alpha")
+    path = tmp_path / "orders.csv"
+    path.write_text(ORDERS, encoding="utf-8")
+
+    call_command(
+        "import",
+        str(path),
+        "--type",
+        "orders",
+        "--user",
+        head.username,
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+    assert sorted(Order.objects.values_list("customer_reference", flat=True)) == ["PO-1", "PO-2"]
+    assert OrderLine.objects.count() == 3
