@@ -540,3 +540,34 @@ def test_saved_mappings() -> None:
     with pytest.raises(ValidationError) as error:
         mapping.mapping_save(actor=user, object_type="contact", name="Bad", columns={"A": "nope"})
     assert error.value.message_dict == {"columns": ["Unknown fields: nope."]}
+
+
+def test_activities_import_links_contacts_and_does_not_repeat() -> None:
+    from accord.activities.models import Activity
+
+    user = user_with_role("head_of_sales")
+    contact = make_contact(owner=user, last_name="Иванов", emails=["ivanov@example.com"])
+    text = (
+        "Тип;Тема;Дата;Контакт;Результат;Подробности\n"
+        "Звонок;Договор;05.03.2025 14:30;ivanov@example.com;no answer;\n"
+        "note;Итоги встречи;2025-03-06;;;Всё согласовали\n"
+        "Телепортация;?;06.03.2025;;;\n"
+    )
+    columns = {
+        "Тип": "kind",
+        "Тема": "subject",
+        "Дата": "at",
+        "Контакт": "contact",
+        "Результат": "outcome",
+        "Подробности": "body",
+    }
+    batch = run(user, configured(user, text, columns, object_type="activity"))
+    assert (batch.rows_created, batch.rows_rejected) == (2, 1)
+    call = Activity.objects.get(kind="call")
+    assert (call.subject, call.outcome) == ("Договор", "no_answer")
+    assert list(call.contacts.all()) == [contact]
+    assert call.at.isoformat() == "2025-03-05T11:30:00+00:00"  # 14:30 in Moscow
+    again = run(user, configured(user, text, columns, object_type="activity"))
+    assert (again.rows_created, again.rows_skipped) == (0, 2)
+    services.import_undo(actor=user, batch=batch)
+    assert Activity.objects.count() == 0
