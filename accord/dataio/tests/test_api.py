@@ -169,3 +169,25 @@ def test_cancel_a_job_and_refuse_a_finished_one():
     assert [d["field"] for d in refused.json()["detail"]] == ["status"]
     done.refresh_from_db()
     assert done.cancel_requested is False
+
+
+def test_preview_limit_out_of_range_is_422_on_limit():
+    client = token_client(user_with_role("sales_manager"))
+    batch_id = _upload(client).json()["id"]
+
+    response = client.get(f"/api/imports/{batch_id}/preview", {"limit": 0})
+
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["detail"]] == ["limit"]
+
+
+def test_patch_after_the_run_is_422():
+    client = token_client(user_with_role("sales_manager"))
+    batch_id = _upload(client).json()["id"]
+    _patch(client, f"/api/imports/{batch_id}", {"columns": {"Название": "name"}})
+    client.post(f"/api/imports/{batch_id}/start")
+
+    response = _patch(client, f"/api/imports/{batch_id}", {"mode": "create"})
+
+    assert response.status_code == 422
+    assert ImportBatch.objects.get().mode == "skip"

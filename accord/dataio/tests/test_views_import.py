@@ -421,3 +421,13 @@ def test_a_draft_read_again_shows_once_in_past_imports(client):
         response = manager.get(reverse("dataio:import_list"))
 
     assert [b.pk for b in response.context["batches"]] == [newer.pk]
+
+
+def test_anonymous_is_sent_to_sign_in_and_read_only_is_forbidden(client):
+    start = reverse("dataio:import_start")
+
+    anonymous = client.get(start)
+    reader = _login(client, user_with_role("read_only")).get(start)
+
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+    assert reader.status_code == 403
