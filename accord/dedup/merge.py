@@ -30,7 +30,7 @@ from accord.core.errors import ConflictError
 from accord.core.models import AuditEntry, User
 from accord.core.permissions import Action, require
 from accord.dedup.models import DuplicateCluster, Merge
-from accord.parties.models import Address, Company, Contact, ContactPoint, Employment
+from accord.parties.models import Address, Company, Contact, ContactPoint, Employment, Tag
 from accord.parties.selectors import companies_visible_to, contacts_visible_to
 from accord.parties.services import (
     COMPANY_FIELDS,
@@ -250,20 +250,35 @@ def related_counts(object_type: str, ids: Sequence[int]) -> dict[int, dict[str, 
     and addresses are left out (they are shown as fields)."""
     model = MODELS[object_type]
     result: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    throughs = {
+        f.remote_field.through if f.concrete else f.through  # type: ignore[union-attr]
+        for f in model._meta.get_fields(include_hidden=True)
+        if f.many_to_many
+    }
     for field in relations(model):
         related = field.model
-        if related._meta.auto_created or related in (ContactPoint, Address):
+        if related in (ContactPoint, Address):
             continue
+        label_model: Any = related
+        if related._meta.auto_created or related in throughs:  # count what it links to
+            other = next(
+                (f for f in related._meta.concrete_fields if f.is_relation and f is not field),
+                None,
+            )
+            if other is None or other.related_model is Tag:
+                continue
+            label_model = other.related_model
         counts = (
             related._base_manager.filter(**{f"{field.attname}__in": ids})
             .values(field.attname)
             .annotate(n=models.Count("pk"))
             .order_by()
         )
-        label = str(related._meta.verbose_name_plural)
+        label = str(label_model._meta.verbose_name_plural)
         for row in counts:
             bucket = result[row[field.attname]]
-            bucket[label] = bucket.get(label, 0) + row["n"]
+            # Two links to the same kind (employment, main company) count the larger one.
+            bucket[label] = max(bucket.get(label, 0), row["n"])
     return result
 
 
@@ -362,6 +377,7 @@ def _resolve(
             custom.update(customfields.clean_values(object_type, custom_explicit, partial=True))
         except ValidationError as exc:
             errors.update(exc.message_dict)
+        custom = {k: v for k, v in custom.items() if not _is_empty(v)}
     if errors:
         raise ValidationError(errors)
     return picked, custom, addresses

@@ -37,6 +37,7 @@ def test_screen_shows_differences_counts_and_defaults_to_the_busiest_record(clie
     for _i in range(2):
         make_activity(owner=head, kind="note", company=b)
     make_deal(owner=head, company=b)
+    make_contact(owner=head, company=b)
     client.force_login(head)
 
     response = client.get(_url("company", a, b))
@@ -47,7 +48,7 @@ def test_screen_shows_differences_counts_and_defaults_to_the_busiest_record(clie
     assert f'name="f_name" value="{b.pk}" checked' in html
     assert f'name="f_website" value="{a.pk}" checked' in html
     assert 'name="f_inn"' not in html  # equal (empty) values are collapsed
-    assert "activities: 2 · deals: 1" in html
+    assert "activities: 2 · contacts: 1 · deals: 1" in html
     assert "+33 1 23 45 67 89" in html
 
 
@@ -160,7 +161,10 @@ def test_contacts_merge_through_the_screen(client):
     two = make_contact(owner=head, last_name="Ivanoff", emails=["ivan@y.ru"])
     client.force_login(head)
 
-    assert client.get(_url("contact", one, two)).status_code == 200
+    make_activity(owner=head, kind="call", contacts=[two])
+    screen = client.get(_url("contact", one, two))
+    assert screen.status_code == 200
+    assert "activities: 1" in screen.content.decode()
     done = _post(client, "contact", [one, two], survivor=one.pk, f_last_name=two.pk, step="merge")
 
     assert done.status_code == 302
