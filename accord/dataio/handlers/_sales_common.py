@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.utils import translation
@@ -22,6 +22,7 @@ from accord.core.permissions import Action, allows
 from accord.dataio.handlers.base import (
     RowResult,
     TargetField,
+    check_length,
     fold,
     parse_bool,
     parse_date,
@@ -47,6 +48,20 @@ def target(
 def text(row: RowResult, key: str) -> str:
     """The row's raw text for ``key`` with runs of white space collapsed ("" when unmapped)."""
     return " ".join(str(row.raw.get(key) or "").split())
+
+
+def check_lengths(row: RowResult, values: dict[str, Any], model: Any) -> None:
+    """Text longer than the model's column is an error on its field (seen in the preview,
+    not only when the row is written)."""
+    for key, value in values.items():
+        if not isinstance(value, str):
+            continue
+        try:
+            limit = model._meta.get_field(key).max_length
+        except FieldDoesNotExist:
+            continue
+        if limit and len(value) > limit:
+            check_length(row, key, value, limit)
 
 
 def clean_decimal(

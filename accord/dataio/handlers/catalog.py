@@ -25,6 +25,7 @@ from accord.core.permissions import Action, allows, require
 from accord.core.records import record_delete
 from accord.dataio.handlers import register_handler
 from accord.dataio.handlers._sales_common import (
+    check_lengths,
     clean_bool,
     clean_currency,
     clean_decimal,
@@ -178,6 +179,7 @@ class ProductHandler(Handler):
             if active is not None:
                 values["is_active"] = active
             self._clean_price(row, values, lists)
+            check_lengths(row, values, Product)
             row.values = values
         self._match(rows, user)
 

@@ -43,7 +43,7 @@ from accord.dataio.handlers._sales_common import (
     text,
     undo_records,
 )
-from accord.dataio.handlers.base import Choices, Handler, RowResult, TargetField
+from accord.dataio.handlers.base import Choices, Handler, RowResult, TargetField, check_length
 from accord.dataio.models import ImportBatch, ImportRecord
 from accord.parties import normalize
 from accord.parties.models import Contact, ContactPoint
@@ -215,6 +215,8 @@ class OrderHandler(Handler):
                     values[key] = value
             if text(row, "notes"):
                 values["notes"] = str(row.raw["notes"]).strip()
+            check_length(row, "reference", values["reference"], 120)
+            check_length(row, "description", text(row, "description"), 500)
             row.values = values
         groups = self._group(rows)
         codes = {text(r, "product") for r in rows} - {""}
@@ -437,7 +439,7 @@ class OrderHandler(Handler):
             ordered_on=values.get("ordered_on"),
             delivery_date=values.get("delivery_date"),
             notes=values.get("notes", ""),
-            customer_reference=values.get("reference", "")[:120],
+            customer_reference=values.get("reference", ""),
             channel=Order.Channel.OTHER,
         )
         record(batch, self.object_type, order, first)

@@ -20,6 +20,7 @@ from accord.dataio.handlers._sales_common import (
     PicklistLookup,
     StageLookup,
     UserLookup,
+    check_lengths,
     choice_lookup,
     clean_currency,
     clean_date,
@@ -164,6 +165,9 @@ class LeadHandler(Handler):
         statuses: dict[str, str],
     ) -> None:
         given: dict[str, Any] = {k: text(row, k) for k in LEAD_TEXT_FIELDS if text(row, k)}
+        if given.get("description"):
+            given["description"] = str(row.raw["description"]).strip()
+        check_lengths(row, given, Lead)
         amount = clean_decimal(row, "estimated_amount", minimum=None)
         if amount is not None:
             given["estimated_amount"] = amount
@@ -446,6 +450,7 @@ class DealHandler(Handler):
                 if text(row, key):
                     values[key] = str(row.raw.get(key) or "").strip()
             self._clean_stage(row, values, stages)
+            check_lengths(row, values, Deal)
             # Custom fields only when the file maps any (the definitions are read per row).
             custom = clean_custom("deal", row) if has_custom else {}
             if custom:

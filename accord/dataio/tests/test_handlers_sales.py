@@ -615,3 +615,16 @@ def test_russian_french_and_german_headers_are_recognised():
         "Quelle": "source",
         "Verantwortlich": "owner",
     }
+
+
+def test_a_huge_cell_is_an_error_on_its_field_in_the_preview():
+    head = user_with_role("head_of_sales")
+    make_company(owner=head, name="Alpha")
+    huge = "x" * 50_000
+
+    lead_rows, _ids = run("lead", head, {"full_name": huge})
+    deal_rows, _ids = run("deal", head, _deal_row(name=huge))
+
+    assert lead_rows[0].errors == {"full_name": ["Too long: 50000 characters, at most 255."]}
+    assert deal_rows[0].errors == {"name": ["Too long: 50000 characters, at most 255."]}
+    assert (Lead.objects.count(), Deal.objects.count()) == (0, 0)
