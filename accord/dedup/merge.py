@@ -282,6 +282,46 @@ def related_counts(object_type: str, ids: Sequence[int]) -> dict[int, dict[str, 
     return result
 
 
+def moved_summary(merge: Merge) -> list[tuple[str, int]]:
+    """What a merge moved, as (kind, count): many-to-many links count what they lead to
+    (a person's activities), the records' own phones, addresses and tags are left out."""
+    model = MODELS.get(merge.object_type)
+    throughs = set()
+    if model is not None:
+        throughs = {
+            f.remote_field.through if f.concrete else f.through  # type: ignore[union-attr]
+            for f in model._meta.get_fields(include_hidden=True)
+            if f.many_to_many
+        }
+    result: dict[str, int] = {}
+    per_link: dict[tuple[str, str, str], int] = {}
+    for group in merge.snapshot.get("moved", []):
+        try:
+            related: Any = apps.get_model(group["model"])
+        except LookupError:
+            continue
+        if related in (ContactPoint, Address):
+            continue
+        if related._meta.auto_created or related in throughs:
+            other = next(
+                (
+                    f
+                    for f in related._meta.concrete_fields
+                    if f.is_relation and f.attname != group["field"]
+                ),
+                None,
+            )
+            if other is None or other.related_model is Tag:
+                continue
+            related = other.related_model
+        key = (str(related._meta.verbose_name_plural), group["model"], group["field"])
+        per_link[key] = per_link.get(key, 0) + len(group["pks"])
+    # Two links to the same kind (employment, main company) count the larger one.
+    for (label, _model, _field_name), count in per_link.items():
+        result[label] = max(result.get(label, 0), count)
+    return sorted(result.items())
+
+
 # -- picking values --------------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from accord.core.http import AuthedHttpRequest
 from accord.core.permissions import Action, allows
 from accord.dedup import merge as service
 from accord.dedup.models import Merge
-from accord.parties.models import Address, ContactPoint
+from accord.parties.models import ContactPoint
 
 PICKER_LIMIT = 20
 
@@ -278,17 +278,7 @@ def merge_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             service.visible(request.user, merge.object_type).filter(pk=merge.survivor_id).first()
         )
     labels = merge.snapshot.get("labels", {})
-    moved: dict[str, int] = {}
-    for group in merge.snapshot.get("moved", []):
-        moved[group["model"]] = moved.get(group["model"], 0) + len(group["pks"])
-    from django.apps import apps
-
-    moved_rows = []
-    for label, count in moved.items():
-        model = apps.get_model(label)
-        if model in (ContactPoint, Address) or model._meta.auto_created:
-            continue
-        moved_rows.append((model._meta.verbose_name_plural, count))
+    moved_rows = service.moved_summary(merge)
     return render(
         request,
         "dedup/merge_detail.html",

@@ -169,6 +169,8 @@ def test_contacts_merge_through_the_screen(client):
 
     assert done.status_code == 302
     assert Contact.objects.get().last_name == "Ivanoff"
+    detail = client.get(reverse("dedup:merge_detail", args=[Merge.objects.get().pk]))
+    assert "activities: 1" in detail.content.decode()
 
 
 def test_entry_points_on_company_and_contact_pages_and_the_picker(client):
