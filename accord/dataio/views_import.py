@@ -18,7 +18,7 @@ from django.core.files.base import File
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import URLPattern, path
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -107,6 +107,25 @@ def default_mode(options: list[dict[str, Any]]) -> str:
         if mode.value in allowed:
             return mode.value
     return ImportBatch.Mode.SKIP.value
+
+
+#: where the records of each type are listed, for the "see them" link after an import
+LIST_URLS = {
+    "company": "parties:company_list",
+    "contact": "parties:contact_list",
+    "activity": "activities:activity_list",
+    "lead": "sales:lead_list",
+    "deal": "sales:deal_board",
+    "product": "catalog:product_list",
+    "order": "commerce:order_list",
+}
+
+
+def records_url(object_type: str) -> str:
+    try:
+        return reverse(LIST_URLS[object_type])
+    except (KeyError, NoReverseMatch):
+        return ""
 
 
 def wizard_step(batch: ImportBatch) -> str:
@@ -439,7 +458,13 @@ def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "dataio/import_detail.html",
-        _step_context(batch, "run", job=batch.job, handler=handler),
+        _step_context(
+            batch,
+            "run",
+            job=batch.job,
+            handler=handler,
+            records_url=records_url(batch.object_type),
+        ),
     )
 
 

@@ -70,7 +70,14 @@ def job_list(request: AuthedHttpRequest) -> HttpResponse:
 def job_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The job; while it runs, htmx asks for the progress partial every second."""
     job = get_job_for(request.user, pk)
-    context = {"job": job, "batch": import_batch_of(job) if job.kind == Job.Kind.IMPORT else None}
+    batch = import_batch_of(job) if job.kind == Job.Kind.IMPORT else None
+    context: dict[str, Any] = {"job": job, "batch": batch}
+    if batch is not None:
+        from accord.dataio.handlers import get_handler
+        from accord.dataio.views_import import records_url
+
+        context["handler"] = get_handler(batch.object_type)
+        context["records_url"] = records_url(batch.object_type)
     if getattr(request, "htmx", False) and request.GET.get("partial") == "progress":
         return render(request, "dataio/_job_progress.html", context)
     return render(request, "dataio/job_detail.html", context)

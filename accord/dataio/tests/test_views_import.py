@@ -299,6 +299,7 @@ def test_import_valid_rows_gives_counts_rejected_file_and_undo(client):
     page = manager.get(response["Location"]).content.decode()
     assert reverse("dataio:import_rejected", args=[batch.pk]) in page
     assert "Undo this import" in page
+    assert f'href="{reverse("parties:company_list")}">See the companies' in page
     rejected = manager.get(reverse("dataio:import_rejected", args=[batch.pk]))
     assert rejected.status_code == 200
     assert "АО Вектор" in b"".join(rejected.streaming_content).decode("utf-8-sig")
