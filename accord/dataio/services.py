@@ -182,25 +182,21 @@ def _clean_chunk(handler: Handler, batch: ImportBatch, chunk: _Chunk, actor: Any
         if not row.ok:
             continue
         matched = row.match_id is not None or row.match_row is not None
-        if matched and batch.mode == ImportBatch.Mode.CREATE:
-            row.add_error(
-                "",
-                _(
-                    "A matching record already exists (%(reason)s). Choose “update” or “skip” for matched records."
-                )
-                % {"reason": row.match_reason},
-            )
-        elif not matched and not may_add:
+        if batch.mode == ImportBatch.Mode.CREATE:
+            matched = False  # "create" creates every row, matching or not
+        if not matched and not may_add:
             row.add_error(
                 "", _("You may not add new records of this type; only matched ones can be updated.")
             )
 
 
-def _row_error_text(row: RowResult) -> str:
+def _row_error_text(row: RowResult, labels: dict[str, str] | None = None) -> str:
+    """``field: message; ...`` with the fields' labels (the whole row's errors unlabelled)."""
     parts = []
     for key, messages in row.errors.items():
         text = " ".join(messages)
-        parts.append(f"{key}: {text}" if key else text)
+        name = (labels or {}).get(key, key)
+        parts.append(f"{name}: {text}" if key else text)
     return "; ".join(parts)
 
 
@@ -453,7 +449,10 @@ class _Rejected:
     """The rejected-rows CSV: the file's columns plus a last "Error" column (UTF-8 with a BOM,
     which Excel opens correctly)."""
 
-    def __init__(self, headers: list[str], delimiter: str) -> None:
+    def __init__(
+        self, headers: list[str], delimiter: str, labels: dict[str, str] | None = None
+    ) -> None:
+        self.labels = labels or {}
         self.binary = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.text = io.TextIOWrapper(self.binary, encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.text, delimiter=delimiter or ",")
@@ -461,7 +460,7 @@ class _Rejected:
         self.count = 0
 
     def add(self, row: RowResult, cells: list[str]) -> None:
-        self.writer.writerow([*cells, _row_error_text(row)])
+        self.writer.writerow([*cells, _row_error_text(row, self.labels)])
         self.count += 1
 
     def save(self, batch: ImportBatch, job: Job | None) -> None:
@@ -499,6 +498,9 @@ def _write_chunk(
 ) -> None:
     """Create / update / skip the clean rows of one chunk (inside the caller's transaction)."""
     ok = [r for r in chunk.rows if r.ok]
+    if batch.mode == ImportBatch.Mode.CREATE:
+        for row in ok:  # "create" creates every row, even one matching an existing record
+            row.match_id, row.match_row = None, None
     new = [r for r in ok if r.match_id is None and r.match_row is None]
     matched = [r for r in ok if r.match_id is not None or r.match_row is not None]
     if new:
@@ -550,7 +552,8 @@ def run_import(batch: ImportBatch, job: Job | None = None, *, after_chunk: Any =
     handler = get_handler(batch.object_type)
     detected = detection(batch)
     result = RunResult()
-    rejected = _Rejected(detected.headers, detected.delimiter)
+    labels = {f.key: str(f.label) for f in handler.fields(actor)}
+    rejected = _Rejected(detected.headers, detected.delimiter, labels)
     try:
         if batch.all_or_nothing:
             check = import_preview(actor=actor, batch=batch, limit=0)

@@ -285,13 +285,12 @@ def test_repeated_rows_in_one_file_match_the_earlier_row() -> None:
     assert Contact.objects.count() == 2
 
 
-def test_create_mode_rejects_matched_rows() -> None:
+def test_create_mode_creates_matching_rows_too() -> None:
     user = user_with_role("marketing")
     make_contact(owner=user, last_name="Old", emails=["olga@example.com"])
     batch = run(user, configured(user, CONTACTS, COLUMNS, mode="create"))
-    assert (batch.rows_created, batch.rows_rejected) == (1, 1)
-    text = batch.rejected_file.open("rb").read().decode("utf-8-sig")
-    assert "A matching record already exists (same e-mail)" in text
+    assert (batch.rows_created, batch.rows_skipped, batch.rows_rejected) == (2, 0, 0)
+    assert Contact.objects.count() == 3
 
 
 def test_update_mode_updates_matched_and_undo_restores() -> None:
