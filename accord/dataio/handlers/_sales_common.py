@@ -335,18 +335,23 @@ def record(
     row: RowResult,
     *,
     before: dict[str, Any] | None = None,
+    previous_version: int | None = None,
 ) -> ImportRecord:
     """The ImportRecord of a row's record; ``version`` is the record's version once the import
-    wrote it, so undo leaves alone a record someone changed since."""
+    wrote it, so undo leaves alone a record someone changed since. An update also keeps the
+    version it started from, so that undoing it hands the record back to the import before."""
     action = ImportRecord.Action.UPDATED if before is not None else ImportRecord.Action.CREATED
     version = type(obj).objects.filter(pk=obj.pk).values_list("version", flat=True).first()
+    kept = {**(before or {}), "version": version}
+    if previous_version is not None:
+        kept["previous_version"] = previous_version
     return ImportRecord.objects.create(
         batch=batch,
         object_type=object_type,
         object_id=obj.pk,
         action=action,
         row_number=row.number,
-        before={**(before or {}), "version": version},
+        before=kept,
     )
 
 
@@ -369,6 +374,7 @@ def undo_records(
             continue
         before = dict(item.before)
         version = before.pop("version", None)
+        previous = before.pop("previous_version", None)
         if version is not None and obj.version != version:
             skipped.append(obj.pk)
             continue
@@ -378,9 +384,25 @@ def undo_records(
                     delete(obj)
                 else:
                     restore(obj, before)
+                    _hand_back(model, item, previous)
         except (ValidationError, PermissionDenied, ProtectedError):
             skipped.append(obj.pk)
     return skipped
+
+
+def _hand_back(model: Any, item: ImportRecord, previous: int | None) -> None:
+    """The record is back as an earlier import left it: that import's record of it follows
+    the version the restore gave it, so undoing that import too still works."""
+    if previous is None:
+        return
+    version = model.objects.filter(pk=item.object_id).values_list("version", flat=True).first()
+    earlier = ImportRecord.objects.filter(
+        object_type=item.object_type, object_id=item.object_id, pk__lt=item.pk
+    )
+    for other in earlier:
+        if other.before.get("version") == previous:
+            other.before = {**other.before, "version": version}
+            other.save(update_fields=["before"])
 
 
 def jsonable(value: Any) -> Any:

@@ -278,13 +278,14 @@ class ProductHandler(Handler):
                     before["prices"] = {str(price_list.pk): str(old) if old is not None else None}
             if not before:
                 return None
+            previous = product.version
             if fields:
                 product = product_update(actor=actor, product=product, fields=fields)
             if price_list is not None and "prices" in before:
                 price_set(
                     actor=actor, product=product, price_list=price_list, amount=values["price"]
                 )
-            record(batch, self.object_type, product, row, before=before)
+            record(batch, self.object_type, product, row, before=before, previous_version=previous)
             return product.pk
 
         write_rows(rows, write, ALIASES)

@@ -486,8 +486,11 @@ class OrderHandler(Handler):
             return
         try:
             with transaction.atomic():
+                previous = order.version
                 order = order_update(actor=actor, order=order, fields=fields)
-                record(batch, self.object_type, order, row, before=before)
+                record(
+                    batch, self.object_type, order, row, before=before, previous_version=previous
+                )
         except ValidationError as exc:
             add_service_errors(row, exc, {"status": "reference"})
 

@@ -308,8 +308,9 @@ class LeadHandler(Handler):
             before = {k: v for k, v in before.items() if v != jsonable(fields[k])}
             if not before:
                 return None
+            previous = lead.version
             lead = lead_update(actor=actor, lead=lead, fields=fields)
-            record(batch, self.object_type, lead, row, before=before)
+            record(batch, self.object_type, lead, row, before=before, previous_version=previous)
             return lead.pk
 
         write_rows(rows, write, {})
@@ -573,10 +574,11 @@ class DealHandler(Handler):
             before = _deal_before(deal, fields, row.values.get("custom"))
             if not before:
                 return None
+            previous = deal.version
             deal = deal_update(
                 actor=actor, deal=deal, fields=fields, custom=_merged_custom(deal, row)
             )
-            record(batch, self.object_type, deal, row, before=before)
+            record(batch, self.object_type, deal, row, before=before, previous_version=previous)
             return deal.pk
 
         write_rows(rows, write, DEAL_ALIASES)

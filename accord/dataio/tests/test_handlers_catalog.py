@@ -161,6 +161,7 @@ def test_product_rows_match_by_code_update_and_undo():
         "name": "Cable",
         "prices": {str(eur.pk): None},
         "version": product.version,
+        "previous_version": 2,
     }
 
     handler.undo([record], actor=head)

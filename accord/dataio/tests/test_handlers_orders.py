@@ -257,7 +257,12 @@ def test_existing_orders_match_and_only_a_new_orders_header_is_updated(manager):
         ]
     }
     record = ImportRecord.objects.get(batch=batch)
-    assert record.before == {"delivery_date": None, "notes": "", "version": fresh.version}
+    assert record.before == {
+        "delivery_date": None,
+        "notes": "",
+        "version": fresh.version,
+        "previous_version": 1,
+    }
 
     handler.undo([record], actor=manager)
 

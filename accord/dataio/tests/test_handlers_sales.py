@@ -215,7 +215,7 @@ def test_lead_update_changes_given_columns_and_undo_restores_them():
     record = ImportRecord.objects.get(batch=batch)
     assert (record.action, record.before) == (
         "updated",
-        {"city": "Perm", "source": None, "version": 2},
+        {"city": "Perm", "source": None, "version": 2, "previous_version": 1},
     )
 
     handler.undo(list(batch.records.all()), actor=manager)
@@ -433,7 +433,7 @@ LEAD_COLUMNS = {
 }
 
 
-def test_lead_file_through_the_engine_create_skip_update_and_undo_the_update():
+def test_lead_file_through_the_engine_create_skip_update_and_undo_both():
     user = user_with_role("marketing")
 
     first = engine_import(user, LEADS, LEAD_COLUMNS, object_type="lead", mode="create")
@@ -456,6 +456,10 @@ def test_lead_file_through_the_engine_create_skip_update_and_undo_the_update():
         ("Ольга Смирнова", "Уфа"),
         ("Пётр Иванов", "Пермь"),
     ]
+
+    services.import_undo(actor=user, batch=first)
+
+    assert Lead.objects.count() == 0
 
 
 def test_lead_owner_needs_the_reassign_right():
