@@ -14,6 +14,7 @@ does not grow with the number of rows.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
@@ -201,16 +202,28 @@ def write_xlsx(
     sheet.freeze_panes = "A2"
     count = -1
     bold = Font(bold=True)
-    for count, row in enumerate(rows):
-        if count == 0:
-            header = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=None)
-                cell._value, cell.data_type, cell.font = str(value), "s", bold
-                header.append(cell)
-            sheet.append(header)
-            continue
-        sheet.append([_xlsx_cell(sheet, value, lossless=lossless) for value in row])
+    try:
+        for count, row in enumerate(rows):
+            if count == 0:
+                header = []
+                for value in row:
+                    cell = WriteOnlyCell(sheet, value=None)
+                    cell._value, cell.data_type, cell.font = str(value), "s", bold
+                    header.append(cell)
+                sheet.append(header)
+                continue
+            sheet.append([_xlsx_cell(sheet, value, lossless=lossless) for value in row])
+    except BaseException:
+        # Cancelled or failed half-way: remove the sheet's temporary file now (openpyxl would
+        # only do it when the worker process exits).
+        writer = getattr(sheet, "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                if getattr(sheet, "_rows", None) is not None:
+                    sheet._rows.close()
+                writer.close()
+                writer.cleanup()
+        raise
     workbook.save(target)
     return max(count, 0)
 

@@ -334,3 +334,19 @@ def test_export_walks_keyset_chunks_without_losing_or_repeating_rows(sort):
     assert chunked == whole
     expected = ["Alpha", "Alpha", "Beta", "Beta", "Beta", "Delta", "Gamma"]
     assert names == (expected if sort == "name" else expected[::-1])
+
+
+def test_xlsx_stopped_half_way_leaves_no_temporary_file():
+    from openpyxl.worksheet import _writer
+
+    before = list(_writer.ALL_TEMP_FILES)
+
+    def rows():
+        yield ["name"]
+        yield ["one"]
+        raise RuntimeError("cancelled")
+
+    with pytest.raises(RuntimeError):
+        write_xlsx(rows(), io.BytesIO())
+
+    assert before == _writer.ALL_TEMP_FILES
