@@ -71,14 +71,17 @@ def escape_text(text: str) -> str:
     return "'" + text if is_formula_like(text) else text
 
 
-def _local(value: datetime.datetime) -> datetime.datetime:
-    return timezone.localtime(value) if timezone.is_aware(value) else value
+def _local(value: datetime.datetime, tz: Any = None) -> datetime.datetime:
+    """In the current time zone (``tz``: that zone, looked up once per export by the caller)."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(tz or timezone.get_current_timezone())
 
 
-def text_of(value: Any) -> str:
+def text_of(value: Any, tz: Any = None) -> str:
     """A non-number value as plain text (lists joined, datetimes in local time)."""
     if isinstance(value, datetime.datetime):
-        return _local(value).strftime("%Y-%m-%d %H:%M")
+        return _local(value, tz).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -90,7 +93,7 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
-def csv_cell(value: Any, *, lossless: bool = False) -> str:
+def csv_cell(value: Any, *, lossless: bool = False, tz: Any = None) -> str:
     """One value as CSV text: numbers and dates as they are, text escaped unless lossless."""
     if type(value) is str:  # the common case first: exports are mostly text
         return value if lossless or not is_formula_like(value) else "'" + value
@@ -101,8 +104,8 @@ def csv_cell(value: Any, *, lossless: bool = False) -> str:
     if is_number(value):
         return str(value)
     if isinstance(value, datetime.date):
-        return text_of(value)
-    text = text_of(value)
+        return text_of(value, tz)
+    text = text_of(value, tz)
     return text if lossless else escape_text(text)
 
 
@@ -137,8 +140,9 @@ def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> StreamingHttpR
 
 def csv_rows(rows: Iterable[Sequence[Any]], *, lossless: bool = False) -> Iterator[list[str]]:
     """Typed rows (the first one the header) as CSV text rows."""
+    tz = timezone.get_current_timezone()
     for row in rows:
-        yield [csv_cell(value, lossless=lossless) for value in row]
+        yield [csv_cell(value, lossless=lossless, tz=tz) for value in row]
 
 
 def write_csv(rows: Iterable[Sequence[Any]], target: IO[str], *, lossless: bool = False) -> int:
@@ -154,7 +158,7 @@ def write_csv(rows: Iterable[Sequence[Any]], target: IO[str], *, lossless: bool 
 # --- XLSX ---------------------------------------------------------------------------------
 
 
-def _xlsx_cell(sheet: Any, value: Any, *, lossless: bool) -> Any:
+def _xlsx_cell(sheet: Any, value: Any, *, lossless: bool, tz: Any = None) -> Any:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -167,7 +171,7 @@ def _xlsx_cell(sheet: Any, value: Any, *, lossless: bool) -> Any:
         cell.number_format = NUMBER_FORMAT
         return cell
     if isinstance(value, datetime.datetime):
-        cell = WriteOnlyCell(sheet, value=_local(value).replace(tzinfo=None))
+        cell = WriteOnlyCell(sheet, value=_local(value, tz).replace(tzinfo=None))
         cell.number_format = DATETIME_FORMAT
         return cell
     if isinstance(value, datetime.date):
@@ -202,6 +206,7 @@ def write_xlsx(
     sheet.freeze_panes = "A2"
     count = -1
     bold = Font(bold=True)
+    tz = timezone.get_current_timezone()
     try:
         for count, row in enumerate(rows):
             if count == 0:
@@ -212,7 +217,7 @@ def write_xlsx(
                     header.append(cell)
                 sheet.append(header)
                 continue
-            sheet.append([_xlsx_cell(sheet, value, lossless=lossless) for value in row])
+            sheet.append([_xlsx_cell(sheet, value, lossless=lossless, tz=tz) for value in row])
     except BaseException:
         # Cancelled or failed half-way: remove the sheet's temporary file now (openpyxl would
         # only do it when the worker process exits).
