@@ -72,6 +72,17 @@ def merge_create(request: HttpRequest, payload: MergeIn) -> Status[dict[str, Any
     ids = [payload.survivor, *payload.others]
     if len(set(ids)) != len(ids):
         raise ValidationError({"others": [_("A record appears twice in the merge.")]})
+    if not payload.others:
+        raise ValidationError({"others": [_("Choose at least two records to merge.")]})
+    if len(ids) > service.MAX_RECORDS:
+        raise ValidationError(
+            {
+                "others": [
+                    _("At most %(count)s records can be merged at once.")
+                    % {"count": service.MAX_RECORDS}
+                ]
+            }
+        )
     records = service.load_records(user, payload.type, ids)
     merge = service.merge_records(
         actor=user,

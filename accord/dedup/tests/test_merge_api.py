@@ -87,6 +87,14 @@ def test_api_errors_name_the_field_and_change_nothing():
 
     twice = _post(client, "/api/merges", {"type": "company", "survivor": a.pk, "others": [a.pk]})
     assert twice.status_code == 422
+    alone = _post(client, "/api/merges", {"type": "company", "survivor": a.pk, "others": []})
+    assert alone.json()["detail"] == [
+        {"field": "others", "messages": ["Choose at least two records to merge."]}
+    ]
+    many = _post(
+        client, "/api/merges", {"type": "company", "survivor": a.pk, "others": list(range(1, 11))}
+    )
+    assert many.status_code == 422
     assert Company.objects.count() == 2 and not Merge.objects.exists()
 
 
