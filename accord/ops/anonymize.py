@@ -22,6 +22,8 @@ not), so a new model cannot leak silently.
 from __future__ import annotations
 
 import contextlib
+import datetime
+import functools
 import hashlib
 import os
 import re
@@ -137,11 +139,10 @@ def _read_only_source() -> Iterator[None]:
             if own_transaction:
                 cursor.execute("BEGIN DEFERRED")
             cursor.execute("PRAGMA query_only = ON")
-        elif connection.vendor == "postgresql":
-            if own_transaction:
-                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            else:
-                cursor.execute("SET LOCAL transaction_read_only = on")
+        elif connection.vendor == "postgresql" and own_transaction:
+            # Inside a caller's transaction (tests) read-only mode could not be undone at
+            # the end; there the caller owns the transaction and its writes.
+            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     try:
         yield
     finally:
@@ -286,6 +287,9 @@ class Anonymizer:
                 row[name] = faker.digest("digest", value).hex() * 2 if value else value
             else:
                 row[name] = apply_value_rule(faker, rule, value)
+        if label == "parties.ContactPoint":
+            # The stored normal form of the original gives the fake's: E.164 for phones.
+            row["normalized"] = self.contact_point(row["kind"], row["normalized"])
         fix = _DERIVED.get(label)
         if fix is not None:
             fix(row)
@@ -373,24 +377,10 @@ def _fix_lead(row: dict[str, Any]) -> None:
     row["name_key"] = normalize.name_key(row["company_name"] or row["full_name"])
 
 
-def _fix_contact_point(row: dict[str, Any]) -> None:
-    value = row["value"]
-    if row["kind"] == "phone":
-        try:
-            row["normalized"] = normalize.normalize_phone(value)
-        except Exception:
-            row["normalized"] = value
-    elif row["kind"] == "email":
-        row["normalized"] = value.lower()
-    else:
-        row["normalized"] = value.strip().lower()
-
-
 _DERIVED: dict[str, Callable[[dict[str, Any]], None]] = {
     "parties.Contact": _fix_contact,
     "parties.Company": _fix_company,
     "sales.Lead": _fix_lead,
-    "parties.ContactPoint": _fix_contact_point,
 }
 
 
@@ -403,6 +393,36 @@ def unlisted_fields() -> list[str]:
             if f.name not in rules:
                 missing.append(f"{model._meta.label}.{f.name}")
     return missing
+
+
+# Values the SQLite driver stores as they come out of the ORM: no per-value conversion.
+_PLAIN_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.IntegerField,
+    models.BooleanField,
+    models.CharField,
+    models.TextField,
+    models.ForeignKey,
+    models.FileField,
+)
+
+
+def _sqlite_datetime(value: datetime.datetime) -> str:
+    """What Django stores for a datetime in SQLite (naive UTC text), without its checks."""
+    if value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC).replace(tzinfo=None)
+    return str(value)
+
+
+def _db_converter(
+    f: models.Field[Any, Any], target: BaseDatabaseWrapper
+) -> Callable[[Any], Any] | None:
+    if isinstance(f, _PLAIN_FIELDS) and not isinstance(f, models.JSONField):
+        return None
+    if isinstance(f, models.DateTimeField) and target.vendor == "sqlite":
+        return _sqlite_datetime
+    return functools.partial(f.get_db_prep_save, connection=target)
 
 
 def _copy_model(
@@ -419,6 +439,7 @@ def _copy_model(
     columns = ", ".join(quote(str(f.column)) for f in fields)
     # Identifiers come from the model's metadata, values are parameters.
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+    converters = [(f.attname, _db_converter(f, target)) for f in fields]
     pk = model._meta.pk
     assert pk is not None
     queryset = model._base_manager.using("default").order_by(pk.attname)
@@ -435,7 +456,12 @@ def _copy_model(
             row = dict(zip(names, values, strict=True))
             # Rules are keyed by field name; attnames differ only for foreign keys.
             anonymizer.transform(model, row, rules)
-            params.append([f.get_db_prep_save(row[f.attname], connection=target) for f in fields])
+            params.append(
+                [
+                    row[name] if prepare is None or row[name] is None else prepare(row[name])
+                    for name, prepare in converters
+                ]
+            )
         with transaction.atomic(using=COPY_ALIAS), target.cursor() as cursor:
             cursor.executemany(sql, params)
         copied += len(rows)

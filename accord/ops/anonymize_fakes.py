@@ -30,6 +30,7 @@ from accord.parties import normalize
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 _EMAIL = re.compile(r"[^\s<>,;\"']+@[^\s<>,;\"']+")
 
 RU_FIRST_MALE = RuPerson.first_names_male
@@ -86,6 +87,9 @@ class Faker:
         self.name_word = functools.lru_cache(maxsize=100_000)(self._name_word)
         self.company_name = functools.lru_cache(maxsize=100_000)(self._company_name)
         self.city = functools.lru_cache(maxsize=20_000)(self._city)
+        # A phone shows up as typed, normalised, in search text and in the audit history.
+        self.phone = functools.lru_cache(maxsize=200_000)(self._phone)
+        self.phone_e164 = functools.lru_cache(maxsize=200_000)(self._phone_e164)
         self.value_rules: dict[str, Callable[[str], str]] = {
             "username": self.username,
             "person_name": self.person_name,
@@ -196,7 +200,7 @@ class Faker:
         """Addresses in a "To:" line replaced one by one; display names are dropped."""
         return ", ".join(self.email(a) for a in _EMAIL.findall(text or ""))
 
-    def phone_e164(self, e164: str) -> str:
+    def _phone_e164(self, e164: str) -> str:
         """Same country code, same length, the first three national digits kept (area or
         mobile operator, so the number stays valid), the rest permuted."""
         try:
@@ -208,11 +212,13 @@ class Faker:
         fake_tail = self.permute_digits(f"phone:{number.country_code}:{head}", tail)
         return f"+{number.country_code}{head}{fake_tail}"
 
-    def phone(self, text: str) -> str:
+    def _phone(self, text: str) -> str:
         """A phone as typed: E.164 stays E.164, anything else becomes the international
         format of the fake."""
         if not text or not text.strip():
             return text
+        if _E164.fullmatch(text):
+            return self.phone_e164(text)
         try:
             e164 = normalize.normalize_phone(text)
         except Exception:

@@ -466,7 +466,8 @@ def test_refuses_to_write_over_the_live_database(tmp_path):
     live = tmp_path / "accord.sqlite3"
     live.write_bytes(b"live")
 
-    done = _accord({"ACCORD_DATA_DIR": str(tmp_path)}, "anonymize", "--output", str(live))
+    env = {"ACCORD_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{live}"}
+    done = _accord(env, "anonymize", "--output", str(live))
 
     assert done.returncode != 0
     assert "is the live database" in done.stderr
