@@ -167,7 +167,9 @@ class LeadHandler(Handler):
         given: dict[str, Any] = {k: text(row, k) for k in LEAD_TEXT_FIELDS if text(row, k)}
         if given.get("description"):
             given["description"] = str(row.raw["description"]).strip()
-        check_lengths(row, given, Lead)
+        # A huge cell is refused before it reaches the phone and e-mail normalisers.
+        check_lengths(row, {k: v for k, v in given.items() if len(v) > 1000}, Lead)
+        given = {k: v for k, v in given.items() if k not in row.errors}
         amount = clean_decimal(row, "estimated_amount", minimum=None)
         if amount is not None:
             given["estimated_amount"] = amount
@@ -178,7 +180,8 @@ class LeadHandler(Handler):
                 for message in messages:
                     row.add_error(key, message)
             values = {k: v for k, v in given.items() if k not in exc.message_dict}
-        if not (values.get("full_name") or values.get("company_name")):
+        check_lengths(row, {k: v for k, v in values.items() if k not in row.errors}, Lead)
+        if not (values.get("full_name") or values.get("company_name")) and row.ok:
             row.add_error("full_name", _("Enter the person's name or the organisation's name."))
         for key, lookup in (("region", regions), ("source", sources)):
             option = lookup.clean(row, key)

@@ -632,3 +632,14 @@ def test_a_huge_cell_is_an_error_on_its_field_in_the_preview():
     assert lead_rows[0].errors == {"full_name": ["Too long: 50000 characters, at most 255."]}
     assert deal_rows[0].errors == {"name": ["Too long: 50000 characters, at most 255."]}
     assert (Lead.objects.count(), Deal.objects.count()) == (0, 0)
+
+
+def test_a_lead_field_longer_than_its_column_is_an_error():
+    manager = user_with_role("sales_manager")
+
+    rows, ids = run(
+        "lead", manager, {"full_name": "Anna", "phone": "8 (351) 123-45-67", "city": "y" * 121}
+    )
+
+    assert rows[0].errors == {"city": ["Too long: 121 characters, at most 120."]}
+    assert ids == []
