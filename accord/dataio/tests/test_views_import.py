@@ -432,3 +432,19 @@ def test_anonymous_is_sent_to_sign_in_and_read_only_is_forbidden(client):
 
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
     assert reader.status_code == 403
+
+
+def test_an_import_that_wrote_nothing_offers_no_undo(client):
+    manager = _login(client, user_with_role("sales_manager"))
+    content = "Название;ИНН\nАО Вектор;123\n".encode("cp1251")
+    _upload(manager, content)
+    batch = ImportBatch.objects.get()
+    manager.post(
+        reverse("dataio:import_mapping", args=[batch.pk]), {"col_0": "name", "col_1": "inn"}
+    )
+    _run(manager, batch, mode="skip", rejects="valid")
+
+    page = manager.get(reverse("dataio:import_detail", args=[batch.pk])).content.decode()
+
+    assert (batch.status, batch.rows_created, batch.rows_rejected) == ("done", 0, 1)
+    assert "Undo this import" not in page and "Download the rejected rows" in page
