@@ -286,6 +286,7 @@ class ProductHandler(Handler):
                     actor=actor, product=product, price_list=price_list, amount=values["price"]
                 )
             record(batch, self.object_type, product, row, before=before, previous_version=previous)
+            products[product.pk] = Product.objects.get(pk=product.pk)
             return product.pk
 
         write_rows(rows, write, ALIASES)

@@ -312,7 +312,7 @@ class LeadHandler(Handler):
             if not before:
                 return None
             previous = lead.version
-            lead = lead_update(actor=actor, lead=lead, fields=fields)
+            lead = leads[lead.pk] = lead_update(actor=actor, lead=lead, fields=fields)
             record(batch, self.object_type, lead, row, before=before, previous_version=previous)
             return lead.pk
 
@@ -578,7 +578,7 @@ class DealHandler(Handler):
             if not before:
                 return None
             previous = deal.version
-            deal = deal_update(
+            deal = deals[deal.pk] = deal_update(
                 actor=actor, deal=deal, fields=fields, custom=_merged_custom(deal, row)
             )
             record(batch, self.object_type, deal, row, before=before, previous_version=previous)
