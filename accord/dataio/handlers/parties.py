@@ -94,8 +94,23 @@ def fast_email(raw: str) -> str:
     return normalize.normalize_email(raw)
 
 
+def spreadsheet_phone(raw: str) -> str:
+    """``normalize_phone``, also accepting an international number whose "+" a spreadsheet
+    dropped when it stored the phone as a number (``33123456789``, ``79991234567``)."""
+    try:
+        return normalize.normalize_phone(raw)
+    except ValidationError:
+        digits = raw.strip()
+        if digits.isdigit() and len(digits) >= 11:
+            try:
+                return normalize.normalize_phone("+" + digits)
+            except ValidationError:
+                pass
+        raise
+
+
 def _points(row: RowResult, key: str, kind: str) -> list[str]:
-    cleaner = normalize.normalize_phone if kind == "phone" else fast_email
+    cleaner = spreadsheet_phone if kind == "phone" else fast_email
     result = []
     for part in split_values(row.raw.get(key, "")) if kind == "email" else _phone_parts(row, key):
         try:

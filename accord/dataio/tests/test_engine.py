@@ -570,3 +570,37 @@ def test_activities_import_links_contacts_and_does_not_repeat() -> None:
     assert (again.rows_created, again.rows_skipped) == (0, 2)
     services.import_undo(actor=user, batch=batch)
     assert Activity.objects.count() == 0
+
+
+def test_xlsx_import_through_the_engine(tmp_path: Any) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Nom", "Prénom", "Téléphone", "Date de naissance"])
+    sheet.append(["Dupré", "Hélène", 33123456789, "05/03/1980"])
+    path = tmp_path / "contacts.xlsx"
+    workbook.save(path)
+    user = user_with_role("marketing")
+    batch = services.import_prepare(
+        actor=user,
+        object_type="contact",
+        uploaded_file=SimpleUploadedFile("contacts.xlsx", path.read_bytes()),
+    )
+    columns = {
+        "Nom": "last_name",
+        "Prénom": "first_name",
+        "Téléphone": "phone",
+        "Date de naissance": "birthday",
+    }
+    batch = services.import_configure(
+        actor=user, batch=batch, columns=columns, mode="skip", all_or_nothing=True
+    )
+    batch = run(user, batch)
+    contact = Contact.objects.get()
+    assert (batch.status, contact.last_name, str(contact.birthday)) == (
+        "done",
+        "Dupré",
+        "1980-03-05",
+    )
+    assert list(contact.contact_points.values_list("normalized", flat=True)) == ["+33123456789"]
