@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -130,6 +131,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA temp_store=MEMORY;"
         ),
         "transaction_mode": "IMMEDIATE",
+    }
+    # Tests use a file, not Django's in-memory default: with an in-memory database the live
+    # server's threads share one connection, and the browser tests' parallel requests (report
+    # cards load at once) could deadlock on it. One file per test process, so runs side by side
+    # don't collide.
+    _db["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"accord-test-{os.getpid()}.sqlite3")
     }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
