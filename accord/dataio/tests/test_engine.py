@@ -321,23 +321,32 @@ def test_update_mode_updates_matched_and_undo_restores() -> None:
 
 def test_update_refused_for_records_the_user_may_not_change() -> None:
     owner = user_with_role("sales_manager")
-    agent = user_with_role("head_of_sales")
     other = make_contact(owner=owner, last_name="Чужой", emails=["x@example.com"])
-    # a sales manager sees only own/team records: the other manager's contact is not matched
-    importer = user_with_role("sales_manager")
+    importer = user_with_role("marketing")  # sees every contact, changes only its own
+    columns = {"Фамилия": "last_name", "E-mail": "email"}
     batch = run(
         importer,
-        configured(
-            importer,
-            "Фамилия;E-mail\nЧужой;x@example.com\n",
-            {"Фамилия": "last_name", "E-mail": "email"},
-            mode="update",
-        ),
+        configured(importer, "Фамилия;E-mail\nДругой;x@example.com\n", columns, mode="update"),
+    )
+    assert (batch.rows_created, batch.rows_updated, batch.rows_rejected) == (0, 0, 1)
+    text = batch.rejected_file.open("rb").read().decode("utf-8-sig")
+    assert "You may not change the matched record (Чужой Anna)" in text
+    other.refresh_from_db()
+    assert (other.version, other.last_name) == (1, "Чужой")
+
+
+def test_update_does_not_see_records_outside_the_users_scope() -> None:
+    owner = user_with_role("sales_manager")
+    other = make_contact(owner=owner, last_name="Чужой", emails=["x@example.com"])
+    importer = user_with_role("sales_manager")  # sees only own and team records
+    columns = {"Фамилия": "last_name", "E-mail": "email"}
+    batch = run(
+        importer,
+        configured(importer, "Фамилия;E-mail\nЧужой;x@example.com\n", columns, mode="update"),
     )
     assert (batch.rows_created, batch.rows_updated) == (1, 0)
     other.refresh_from_db()
     assert other.version == 1
-    del agent
 
 
 def test_undo_removes_created_records_and_skips_changed_ones() -> None:
