@@ -399,12 +399,24 @@ def import_preview(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             apply_service_errors(form, exc, aliases={"all_or_nothing": "rejects"})
         else:
             return redirect("dataio:import_detail", pk=batch.pk)
-    try:
-        preview = services.import_preview(actor=request.user, batch=batch, limit=PREVIEW_ROWS)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("dataio:import_mapping", pk=batch.pk)
-    labels = {t.key: t.label for t in handler.fields(request.user)}
+    context = _step_context(batch, "preview", form=form, handler=handler)
+    part = request.GET.get("part") == "rows"
+    if part or request.GET.get("full"):
+        # The whole file is checked here; on a page of its own (htmx) so that the page and its
+        # choices show at once while a large file is being checked.
+        try:
+            context.update(preview_context(request.user, batch, handler))
+        except ValidationError as exc:
+            context["preview_error"] = " ".join(exc.messages)
+        if part:
+            return render(request, "dataio/_preview_rows.html", context)
+    return render(request, "dataio/import_preview.html", context)
+
+
+def preview_context(user: Any, batch: ImportBatch, handler: Handler) -> dict[str, Any]:
+    """The whole-file counts and the first rows, each error on its field."""
+    preview = services.import_preview(actor=user, batch=batch, limit=PREVIEW_ROWS)
+    labels = {t.key: t.label for t in handler.fields(user)}
     mapped = [(header, key) for header, key in preview.columns.items() if key]
     mapped_keys = {key for _header, key in mapped}
     table = [
@@ -428,19 +440,11 @@ def import_preview(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         }
         for row in preview.rows
     ]
-    return render(
-        request,
-        "dataio/import_preview.html",
-        _step_context(
-            batch,
-            "preview",
-            form=form,
-            preview=preview,
-            columns=[{"header": h, "key": k, "label": labels.get(k, k)} for h, k in mapped],
-            table=table,
-            handler=handler,
-        ),
-    )
+    return {
+        "preview": preview,
+        "columns": [{"header": h, "key": k, "label": labels.get(k, k)} for h, k in mapped],
+        "table": table,
+    }
 
 
 # --- step 5: run and result ---------------------------------------------------------------------

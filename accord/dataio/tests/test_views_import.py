@@ -224,9 +224,13 @@ def test_preview_shows_each_error_on_its_field_and_whole_file_counts(client):
     manager = _login(client, user_with_role("sales_manager"))
     batch = _batch_ready_for_preview(manager)
 
-    response = manager.get(reverse("dataio:import_preview", args=[batch.pk]))
+    page = manager.get(reverse("dataio:import_preview", args=[batch.pk]))
+    response = manager.get(reverse("dataio:import_preview", args=[batch.pk]), {"part": "rows"})
 
+    assert "preview" not in page.context  # the page shows at once; htmx loads the check
+    assert "?part=rows" in page.content.decode()
     html = response.content.decode()
+    assert "<html" not in html
     preview = response.context["preview"]
     assert (preview.total, preview.valid, preview.with_errors) == (2, 1, 1)
     bad_row = next(line for line in response.context["table"] if line["row"].number == 3)
@@ -448,3 +452,13 @@ def test_an_import_that_wrote_nothing_offers_no_undo(client):
 
     assert (batch.status, batch.rows_created, batch.rows_rejected) == ("done", 0, 1)
     assert "Undo this import" not in page and "Download the rejected rows" in page
+
+
+def test_without_javascript_the_check_is_on_the_page(client):
+    manager = _login(client, user_with_role("sales_manager"))
+    batch = _batch_ready_for_preview(manager)
+
+    response = manager.get(reverse("dataio:import_preview", args=[batch.pk]), {"full": "1"})
+
+    assert response.context["preview"].total == 2
+    assert 'class="cell-error"' in response.content.decode()
