@@ -368,7 +368,11 @@ def undo_records(
     page can say so."""
     skipped: list[int] = []
     objects = model.objects.in_bulk([r.object_id for r in records])
+    touched: set[int] = set()
     for item in records:
+        if item.object_id in touched:  # restored by a later record of this batch just now
+            objects[item.object_id] = model.objects.filter(pk=item.object_id).first()
+            item.refresh_from_db(fields=["before"])
         obj = objects.get(item.object_id)
         if obj is None:
             continue
@@ -385,6 +389,7 @@ def undo_records(
                 else:
                     restore(obj, before)
                     _hand_back(model, item, previous)
+                    touched.add(obj.pk)
         except (ValidationError, PermissionDenied, ProtectedError):
             skipped.append(obj.pk)
     return skipped

@@ -643,3 +643,23 @@ def test_a_lead_field_longer_than_its_column_is_an_error():
 
     assert rows[0].errors == {"city": ["Too long: 121 characters, at most 120."]}
     assert ids == []
+
+
+def test_two_rows_updating_one_lead_are_undone_to_the_original():
+    manager = user_with_role("sales_manager")
+    lead = lead_create(
+        actor=manager, fields={"full_name": "Anna", "email": "a@x.ru", "city": "Perm"}
+    )
+    handler = get_handler("lead")
+    rows = rows_of({"email": "a@x.ru", "city": "Ufa"}, {"email": "A@x.ru", "city": "Kazan"})
+    handler.clean(rows, manager)
+    batch = batch_for(manager, "lead", "update")
+
+    handler.update(rows, actor=manager, batch=batch)
+    lead.refresh_from_db()
+    assert lead.city == "Kazan"
+
+    skipped = handler.undo(list(batch.records.order_by("-pk")), actor=manager)
+
+    lead.refresh_from_db()
+    assert (skipped, lead.city) == ([], "Perm")
