@@ -521,6 +521,36 @@ def _rebuild_search(target: BaseDatabaseWrapper) -> None:
             cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")  # noqa: S608
 
 
+def _build_copy(
+    partial: Path, result: AnonymizeResult, *, seed: int | None, progress: Progress | None
+) -> None:
+    if progress:
+        progress("Creating the tables of the copy...")
+    _migrate_copy(partial)
+    with _copy_connection(partial) as target, _read_only_source():
+        anonymizer = Anonymizer(seed=seed, files_dir=result.files_dir)
+        with target.constraint_checks_disabled():
+            with target.cursor() as cursor:
+                for model in apps.get_models(include_auto_created=True):
+                    if model._meta.managed and not model._meta.proxy:
+                        # Seed rows of the data migrations: the source's rows replace them.
+                        cursor.execute(f"DELETE FROM {target.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+            for model in copied_models():
+                result.counts[model._meta.label] = _copy_model(anonymizer, model, target, progress)
+        with target.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_key_check")
+            broken = cursor.fetchall()
+        if broken:
+            raise AnonymizeError(f"The copy has broken references, e.g. {broken[:3]}.")
+        if progress:
+            progress("Rebuilding the search index...")
+        _rebuild_search(target)
+    # VACUUM rewrites the file: no page of the seed rows or of the index build survives.
+    with contextlib.closing(sqlite3.connect(partial)) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
+        db.execute("VACUUM")
+
+
 def anonymize_database(
     *,
     output: Path,
@@ -544,33 +574,15 @@ def anonymize_database(
     partial = path.with_name(path.name + ".part")
     for leftover in (partial, Path(f"{partial}-journal")):
         leftover.unlink(missing_ok=True)
-    if progress:
-        progress("Creating the tables of the copy...")
-    _migrate_copy(partial)
     files_dir = path.with_name(path.name + "-files")
     result = AnonymizeResult(path=path, files_dir=files_dir)
-    with _copy_connection(partial) as target, _read_only_source():
-        anonymizer = Anonymizer(seed=seed, files_dir=files_dir)
-        with target.constraint_checks_disabled():
-            with target.cursor() as cursor:
-                for model in apps.get_models(include_auto_created=True):
-                    if model._meta.managed and not model._meta.proxy:
-                        # Seed rows of the data migrations: the source's rows replace them.
-                        cursor.execute(f"DELETE FROM {target.ops.quote_name(model._meta.db_table)}")  # noqa: S608
-            for model in copied_models():
-                result.counts[model._meta.label] = _copy_model(anonymizer, model, target, progress)
-        with target.cursor() as cursor:
-            cursor.execute("PRAGMA foreign_key_check")
-            broken = cursor.fetchall()
-        if broken:
-            raise AnonymizeError(f"The copy has broken references, e.g. {broken[:3]}.")
-        if progress:
-            progress("Rebuilding the search index...")
-        _rebuild_search(target)
-    # VACUUM rewrites the file: no page of the seed rows or of the index build survives.
-    with contextlib.closing(sqlite3.connect(partial)) as db:
-        db.execute("PRAGMA journal_mode=DELETE")
-        db.execute("VACUUM")
+    try:
+        _build_copy(partial, result, seed=seed, progress=progress)
+    except BaseException:
+        # Never leave a half-anonymised file behind, not even under the temporary name.
+        for leftover in (partial, Path(f"{partial}-journal")):
+            leftover.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
     result.seconds = time.monotonic() - started
     return result

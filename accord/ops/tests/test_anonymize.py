@@ -494,3 +494,28 @@ def test_command_on_a_sqlite_file_never_changes_its_bytes(schema_template, tmp_p
 def test_text_fields_cover_every_kind_of_text_column():
     class_names = {type(f).__name__ for m in apps.get_models() for f in anonymize.text_fields(m)}
     assert {"CharField", "TextField", "EmailField", "JSONField", "FileField"} <= class_names
+
+
+@pytest.mark.django_db
+def test_a_column_without_a_rule_refuses_the_copy(monkeypatch, tmp_path):
+    monkeypatch.delitem(anonymize.FIELD_RULES["parties.Contact"], "notes")
+    output = tmp_path / "copy.sqlite3"
+
+    with pytest.raises(anonymize.AnonymizeError, match=r"parties\.Contact\.notes"):
+        anonymize.anonymize_database(output=output)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_run_leaves_no_file_behind(fast_schema, monkeypatch, tmp_path):
+    UserFactory(last_name="Зюзюкин")
+
+    def broken(target: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(anonymize, "_rebuild_search", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        anonymize.anonymize_database(output=tmp_path / "copy.sqlite3")
+
+    assert [p.name for p in tmp_path.iterdir() if "sqlite3" in p.name] == []
