@@ -663,3 +663,21 @@ def test_two_rows_updating_one_lead_are_undone_to_the_original():
 
     lead.refresh_from_db()
     assert (skipped, lead.city) == ([], "Perm")
+
+
+def test_owner_by_full_name_in_either_order():
+    head = user_with_role("head_of_sales")
+    olga = user_with_role("sales_manager", first_name="Ольга", last_name="Петрова")
+    make_company(owner=head, name="Alpha")
+
+    rows, ids = run(
+        "deal",
+        head,
+        _deal_row(owner="Петрова Ольга"),
+        _deal_row(name="Second", owner="ольга петрова"),
+        _deal_row(name="Third", owner="Ольга Сидорова"),
+    )
+
+    assert [r.errors for r in rows[:2]] == [{}, {}]
+    assert rows[2].errors == {"owner": ["User “Ольга Сидорова” not found."]}
+    assert [Deal.objects.get(pk=pk).owner for pk in ids] == [olga, olga]
