@@ -208,14 +208,19 @@ def import_upload(
     user = authed_user(request)
     if not importable_handlers(user):
         raise PermissionDenied(_("You may not import records."))
-    batch = services.import_prepare(
-        actor=user,
-        object_type=details.type,
-        uploaded_file=file,
-        encoding=details.encoding or None,
-        delimiter=details.delimiter or None,
-        sheet=details.sheet or None,
-    )
+    try:
+        batch = services.import_prepare(
+            actor=user,
+            object_type=details.type,
+            uploaded_file=file,
+            encoding=details.encoding or None,
+            delimiter=details.delimiter or None,
+            sheet=details.sheet or None,
+        )
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "object_type" in exc.error_dict:
+            exc.error_dict["type"] = exc.error_dict.pop("object_type")  # the form field's name
+        raise
     return Status(201, render_import(batch))
 
 

@@ -191,3 +191,13 @@ def test_patch_after_the_run_is_422():
 
     assert response.status_code == 422
     assert ImportBatch.objects.get().mode == "skip"
+
+
+def test_unknown_record_type_is_422_on_type():
+    client = token_client(user_with_role("administrator"))
+
+    response = _upload(client, object_type="spaceship")
+
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["detail"]] == ["type"]
+    assert ImportBatch.objects.count() == 0
