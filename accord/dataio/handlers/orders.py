@@ -49,7 +49,6 @@ from accord.parties import normalize
 from accord.parties.models import Contact, ContactPoint
 from accord.parties.selectors import contacts_visible_to
 
-HEADER_KEYS = ("company", "contact", "currency", "ordered_on", "delivery_date", "notes")
 HUNDRED = Decimal("100")
 LINE_ALIASES = {"description": "description", "product_id": "product"}
 
