@@ -378,7 +378,15 @@ def import_undo(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.status != ImportBatch.Status.DONE:
             raise ValidationError({"batch": [_("Only a finished import can be undone.")]})
+        since = _last_audit_id()
         skipped = _undo_records(batch, actor)
+        undone_message = _("import #%(number)s undone: %(file)s") % {
+            "number": batch.pk,
+            "file": batch.file_name,
+        }
+        AuditEntry.objects.filter(pk__gt=since).filter(message__in=["", _("import undone")]).update(
+            message=undone_message[:300]
+        )
         now = timezone.now()
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=ImportBatch.Status.UNDONE, undone_at=now, undone_by=actor

@@ -317,6 +317,8 @@ def test_update_mode_updates_matched_and_undo_restores() -> None:
     assert undone.status == ImportBatch.Status.UNDONE
     old.refresh_from_db()
     assert (old.first_name, old.position) == ("О.", "")
+    restored = AuditEntry.objects.filter(object_type="contact", object_id=old.pk).latest("pk")
+    assert restored.message == f"import #{batch.pk} undone: contacts.csv"
 
 
 def test_update_refused_for_records_the_user_may_not_change() -> None:
