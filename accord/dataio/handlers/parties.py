@@ -1395,17 +1395,43 @@ def _insert(model: Any, objects: list[Any]) -> None:
 
 def _undo(model: Any, records: list[ImportRecord], *, actor: Any, restore: Any) -> list[int]:
     """Delete created records (one audit entry each, in bulk) and restore updated ones through
-    the update service. A record changed by anyone since the import is left as it is; its id is
+    the update service, to what they were before the batch.
+
+    A record the batch touched several times (created then updated by a repeated row, or
+    updated twice) is handled once, at its earliest record of the batch: deleted if the batch
+    created it, else given the values from before its first update. A record changed by anyone
+    since the import (its version is not the one the batch left) is left as it is; its id is
     returned so the caller can say so."""
+    if not records:
+        return []
+    ids = {r.object_id for r in records}
+    history: dict[int, list[ImportRecord]] = defaultdict(list)
+    for record in ImportRecord.objects.filter(
+        batch_id=records[0].batch_id, object_type=records[0].object_type, object_id__in=ids
+    ).order_by("pk"):
+        history[record.object_id].append(record)
+    todo = {}
+    for record in records:
+        past = history.get(record.object_id) or [record]
+        if past[0].pk == record.pk:
+            todo[record.object_id] = past
     skipped: list[int] = []
-    created = [r.object_id for r in records if r.action == ImportRecord.Action.CREATED]
-    if created:
-        entries = []
-        doomed = []
-        for obj in model.objects.filter(pk__in=created):
-            if obj.version > 1:
-                skipped.append(obj.pk)
-                continue
+    entries = []
+    doomed = []
+    objects = {o.pk: o for o in model.objects.filter(pk__in=list(todo))}
+    for object_id, past in todo.items():
+        obj = objects.get(object_id)
+        if obj is None:
+            continue
+        versions = [
+            r.before.get("version", 0) for r in past if r.action == ImportRecord.Action.UPDATED
+        ]
+        created = past[0].action == ImportRecord.Action.CREATED
+        expected = max([*versions, 1 if created else 0])
+        if obj.version != expected:
+            skipped.append(obj.pk)
+            continue
+        if created:
             entries.append(
                 audit.build(
                     actor=actor,
@@ -1420,19 +1446,11 @@ def _undo(model: Any, records: list[ImportRecord], *, actor: Any, restore: Any) 
                 )
             )
             doomed.append(obj.pk)
-        for start in range(0, len(doomed), 500):
-            model.objects.filter(pk__in=doomed[start : start + 500]).delete()
-        audit.record_many(entries)
-    updated = [r for r in records if r.action == ImportRecord.Action.UPDATED]
-    objects = {o.pk: o for o in model.objects.filter(pk__in=[r.object_id for r in updated])}
-    for record in updated:
-        obj = objects.get(record.object_id)
-        if obj is None:
-            continue
-        if obj.version != record.before.get("version"):
-            skipped.append(obj.pk)
-            continue
-        restore(obj, record.before, actor)
+        else:
+            restore(obj, past[0].before, actor)
+    for start in range(0, len(doomed), 500):
+        model.objects.filter(pk__in=doomed[start : start + 500]).delete()
+    audit.record_many(entries)
     return skipped
 
 

@@ -615,3 +615,33 @@ def test_xlsx_import_through_the_engine(tmp_path: Any) -> None:
         "1980-03-05",
     )
     assert list(contact.contact_points.values_list("normalized", flat=True)) == ["+33123456789"]
+
+
+def test_undo_of_a_record_the_batch_touched_twice_restores_the_values_from_before() -> None:
+    user = user_with_role("marketing")
+    old = make_contact(
+        owner=user, last_name="Смирнова", first_name="О.", emails=["olga@example.com"]
+    )
+    text = (
+        "Фамилия;Имя;E-mail;Должность\n"
+        "Смирнова;Ольга;olga@example.com;Инженер\n"
+        "Смирнова;Ольга;olga@example.com;Директор\n"
+        "Новиков;Иван;ivan@example.com;Техник\n"
+        "Новиков;Иван;ivan@example.com;Мастер\n"
+    )
+    columns = {
+        "Фамилия": "last_name",
+        "Имя": "first_name",
+        "E-mail": "email",
+        "Должность": "position",
+    }
+    batch = run(user, configured(user, text, columns, mode="update"))
+    assert (batch.rows_created, batch.rows_updated) == (1, 3)
+    old.refresh_from_db()
+    assert old.position == "Директор"
+    assert Contact.objects.get(last_name="Новиков").position == "Мастер"
+    undone = services.import_undo(actor=user, batch=batch)
+    assert undone.undo_skipped == []  # type: ignore[attr-defined]
+    old.refresh_from_db()
+    assert (old.first_name, old.position) == ("О.", "")
+    assert list(Contact.objects.values_list("last_name", flat=True)) == ["Смирнова"]
