@@ -50,11 +50,13 @@ def _variant_name(rng: random.Random, last: str, first: str, middle: str) -> tup
     return tuple(unidecode(p).upper() if p else "" for p in (last, first, middle))
 
 
-def _national(e164: str) -> str:
+def _national(e164: str) -> tuple[str, str | None]:
+    """The number as typed in its own country ("8 (351) 123-45-67"), and that country."""
     import phonenumbers
 
     number = phonenumbers.parse(e164, None)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return national, phonenumbers.region_code_for_number(number)
 
 
 def inject(rng: random.Random, share: float) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -96,8 +98,8 @@ def inject(rng: random.Random, share: float) -> tuple[list[tuple[int, int]], lis
             phone = phones.get(pk) or f"+3314{pk % 10_000_000:07d}"
             if pk not in phones:
                 original_points.append(("phone", phone, phone, pk))
-            typed = _national(phone) if variant == 2 else phone
-            points.append(("phone", typed, normalize_phone(typed), next_id))
+            typed, region = _national(phone) if variant == 2 else (phone, None)
+            points.append(("phone", typed, normalize_phone(typed, region), next_id))
             if variant == 2:
                 d_last, d_first, d_middle = last.lower(), first.lower(), middle.lower()
         elif variant == 1:
