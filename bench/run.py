@@ -25,7 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bench_sales  # beside this file
+import bench_dedup  # beside this file
+import bench_export
+import bench_import
+import bench_sales
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -48,9 +51,10 @@ USERS = int(os.environ.get("BENCH_USERS", "20"))
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 WARMUPS = int(os.environ.get("BENCH_WARMUPS", "3"))
 KEEP = os.environ.get("BENCH_KEEP", "") == "1"  # reuse the data of the previous run
-ONLY = os.environ.get("BENCH_ONLY", "")  # "clients" or "sales": one group of scenarios
-SALES = ONLY != "clients"
-CLIENTS = ONLY != "sales"
+ONLY = os.environ.get("BENCH_ONLY", "")  # "clients", "sales" or "data": one group of scenarios
+SALES = ONLY in ("", "sales")
+CLIENTS = ONLY in ("", "clients")
+DATA = ONLY in ("", "data")  # issue #4: import, export, duplicate scan
 
 
 def prepare_database() -> str:
@@ -185,13 +189,14 @@ def main() -> int:
             f"({result.rows_per_second:,.0f} rows/s)"
         )
     say(f"load average before measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    rows = run_scenarios(say)
-    say()
-    say(f"{RUNS} runs after {WARMUPS} warm-ups")
-    say(
-        "(ratio = median / raw SQL median; 'queries' and 'SQL in page' come from one extra "
-        "request with query capture on)"
-    )
+    rows = run_scenarios(say) if (SALES or CLIENTS) else []
+    if rows:
+        say()
+        say(f"{RUNS} runs after {WARMUPS} warm-ups")
+        say(
+            "(ratio = median / raw SQL median; 'queries' and 'SQL in page' come from one extra "
+            "request with query capture on)"
+        )
     for title, part in (
         (
             f"clients (issue #2) -- goal: median < {GOAL_MS:.0f} ms and <= {GOAL_RATIO:.0f}x raw SQL",
@@ -221,6 +226,21 @@ def main() -> int:
                 f"{row.raw_median:>6.2f}ms {row.ratio:>5.1f}x  {row.verdict:<5} "
                 f"{row.queries:>7} {row.sql_ms:>9.1f}ms"
             )
+    if DATA:
+        # The duplicate scan reads the base generated above; import and export generate bases
+        # of their own in child processes, so they never change the one measured above.
+        for title, module in (
+            ("duplicate scan (issue #4) -- goal: 1M contacts in under 2 minutes", bench_dedup),
+            ("export (issue #4) -- rows/s and flat memory", bench_export),
+            ("import (issue #4) -- goal: >= 5,000 rows/s; peak RSS 1M <= 1.2x 100k", bench_import),
+        ):
+            say()
+            say(title)
+            try:
+                module.run(say)
+            except Exception as exc:  # report and keep going with the next group
+                say(f"ERROR: {type(exc).__name__}: {exc}"[:200])
+                traceback.print_exc(limit=5)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.txt").write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {RESULTS / 'latest.txt'}")
