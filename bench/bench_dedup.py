@@ -191,7 +191,10 @@ def run(say: Callable[[str], None]) -> None:
     pairs, new_ids, added = inject(rng, SHARE)
     try:
         total = Contact.objects.count()
-        say(f"duplicate scan: {total:,} contacts, {len(pairs):,} injected duplicates")
+        say(
+            f"duplicate scan: {total:,} contacts, {len(pairs):,} injected duplicates "
+            f"(load average {os.getloadavg()[0]:.1f})"
+        )
 
         def raw_read() -> int:
             rows = 0

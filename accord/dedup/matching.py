@@ -568,8 +568,9 @@ def score_pair(a: Profile, b: Profile) -> Match:
     """How likely two records are one, 0-100, and why.
 
     - A shared identifier is strong evidence (tax id 100, e-mail 95, phone 90), weakened when
-      the names clearly differ (a shared switchboard or mailbox): minus 0.75 points per point of
-      name similarity under 70. A second kind of shared identifier adds 5.
+      the names differ (a shared switchboard or mailbox): minus 1.5 points per point of name
+      similarity under 80, so two random names (40-60 % alike) fall well under the threshold.
+      A second kind of shared identifier adds 5.
     - Two companies with different tax ids of the same kind are different companies: at most 50.
     - A name alone: companies score 0.9 × similarity; contacts need a second sign (same
       patronymic or same company) for 0.9 ×, else 0.7 × (never a cluster on its own).
@@ -597,8 +598,8 @@ def score_pair(a: Profile, b: Profile) -> Match:
         evidence = max(_ID_WEIGHTS[r] for r in reasons)
         if len(reasons) > 1:
             evidence += 5
-        if names < 70:
-            evidence -= (70 - names) * 0.75
+        if names < 80:
+            evidence -= (80 - names) * 1.5
         score = evidence
     elif a.kind == "company":
         score = names * 0.9
