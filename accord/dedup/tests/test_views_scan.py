@@ -246,3 +246,22 @@ def test_pages_need_sign_in(client, world):
     response = client.get(reverse("dedup:cluster_list"))
 
     assert response.status_code == 302
+
+
+def test_a_second_scan_of_the_same_records_waits_for_the_first(client):
+    admin = user_with_role("administrator")
+    Job.objects.create(
+        kind=Job.Kind.DUPLICATE_SCAN,
+        created_by=admin,
+        params={"object_type": "contact"},
+        status=Job.Status.RUNNING,
+    )
+    client.force_login(admin)
+
+    response = client.post(reverse("dedup:scan_start"), {"type": "contact"}, follow=True)
+    other_type = client.post(reverse("dedup:scan_start"), {"type": "company"})
+
+    assert "A scan of these records is already running." in response.content.decode()
+    assert other_type.status_code == 302
+    assert Job.objects.filter(params__object_type="contact").count() == 1
+    assert Job.objects.filter(params__object_type="company").count() == 1
