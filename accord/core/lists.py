@@ -55,6 +55,13 @@ class Column:
     # formatted text, and for an amount its currency code, written in a column of its own.
     export: Callable[[Any], Any] | None = None
     currency: Callable[[Any], str] | None = None
+    # Fast exports (no model instances): the ``values_list()`` paths the exported value is
+    # made of, and how to make it (``export_from(*values)``; without it, the one path's value
+    # as it is). A path "@name" reads ``ListDefinition.export_related["name"]`` for the row.
+    # A list is exported this way when every column declares its paths and none has a
+    # currency; otherwise through model instances (``export``/``value`` above).
+    export_paths: tuple[str, ...] = ()
+    export_from: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,12 @@ class ListDefinition:
     prepare: Callable[[QuerySet[Any]], QuerySet[Any]] = lambda qs: qs
     has_custom_fields: bool = False
     has_text_search: bool = True  # companies and contacts: accord.parties.search.text_match
+    # Related values of fast exports (see Column.export_paths): name -> (the path of the key,
+    # a loader taking one chunk's distinct keys and returning {key: value}, one query).
+    # A row whose key the loader did not return reads None.
+    export_related: dict[str, tuple[str, Callable[[list[Any]], dict[Any, Any]]]] = field(
+        default_factory=dict
+    )
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -496,7 +509,7 @@ def list_context(definition: ListDefinition, user: Any, params: QueryDict) -> di
 
 # --- export (D2) --------------------------------------------------------------------------
 
-EXPORT_CHUNK = 2000  # rows fetched (and related rows prefetched) per database round trip
+EXPORT_CHUNK = 5000  # rows fetched (and related rows prefetched) per database round trip
 
 
 def export_header(definition: ListDefinition) -> list[str]:
@@ -546,6 +559,9 @@ def export_values(
     state = export_state(definition, user, params)
     custom = _export_custom_fields(definition)
     yield export_header(definition)
+    if _is_fast(definition):
+        yield from _fast_export_values(state, custom, chunk_size)
+        return
     for obj in export_objects(state, chunk_size=chunk_size):
         values: list[Any] = []
         for column in definition.columns:
@@ -558,6 +574,85 @@ def export_values(
         yield values
 
 
+def _is_fast(definition: ListDefinition) -> bool:
+    return all(c.export_paths and c.currency is None for c in definition.columns)
+
+
+def _fast_export_values(
+    state: ListState, custom: list[Any], chunk_size: int
+) -> Iterator[list[Any]]:
+    """``export_values`` without model instances: each chunk is one ``values_list()`` of the
+    columns' paths, plus one query per related loader; each column's value is computed by a
+    getter prepared once."""
+    definition = state.definition
+    # Rows start with the keyset fields (id, sort field), then each path once.
+    paths: list[str] = ["id", state.sort_field]
+    for column in definition.columns:
+        for path in column.export_paths:
+            if path.startswith("@"):
+                path = definition.export_related[path[1:]][0]
+            if path not in paths:
+                paths.append(path)
+    if custom and "custom" not in paths:
+        paths.append("custom")
+    index = {path: position for position, path in enumerate(paths)}
+    related: dict[str, dict[Any, Any]] = {name: {} for name in definition.export_related}
+    getters = [_fast_getter(column, index, definition, related) for column in definition.columns]
+    custom_at = index.get("custom", -1)
+    for chunk in _export_chunks(state, chunk_size, paths):
+        for name, (key_path, loader) in definition.export_related.items():
+            position = index[key_path]
+            keys = list(dict.fromkeys(row[position] for row in chunk if row[position] is not None))
+            related[name] = loader(keys) if keys else {}
+        for row in chunk:
+            values = [getter(row) for getter in getters]
+            if custom:
+                data = row[custom_at] or {}
+                values += [_custom_value(d, data) for d in custom]
+            yield values
+
+
+def _fast_getter(
+    column: Column,
+    index: dict[str, int],
+    definition: ListDefinition,
+    related: dict[str, dict[Any, Any]],
+) -> Callable[[Sequence[Any]], Any]:
+    """A function of one ``values_list()`` row giving the column's exported value."""
+    from operator import itemgetter
+
+    parts: list[Callable[[Sequence[Any]], Any]] = []
+    for path in column.export_paths:
+        if path.startswith("@"):
+            name = path[1:]
+            position = index[definition.export_related[name][0]]
+            parts.append(lambda row, name=name, position=position: related[name].get(row[position]))
+        else:
+            parts.append(itemgetter(index[path]))
+    compute = column.export_from
+    if compute is None:
+        if len(parts) != 1:
+            raise ValueError(f"column {column.key}: several export paths need export_from")
+        return parts[0]
+    if len(parts) == 1:
+        only = parts[0]
+        return lambda row: compute(only(row))
+    return lambda row: compute(*[part(row) for part in parts])
+
+
+def _export_chunks(
+    state: ListState, chunk_size: int, paths: Sequence[str]
+) -> Iterator[list[Sequence[Any]]]:
+    """The rows of the list as ``values_list(*paths)`` tuples (``paths[0]`` the id,
+    ``paths[1]`` the sort field), in keyset chunks: see ``export_objects``."""
+    yield from _keyset_chunks(
+        state,
+        chunk_size,
+        fetch=lambda queryset: list(queryset.values_list(*paths)[:chunk_size]),
+        key=lambda row: (row[1], row[0]),
+    )
+
+
 def export_objects(state: ListState, *, chunk_size: int = EXPORT_CHUNK) -> Iterator[Any]:
     """Every record of the list in its order, fetched in keyset chunks of ``chunk_size``.
 
@@ -567,6 +662,25 @@ def export_objects(state: ListState, *, chunk_size: int = EXPORT_CHUNK) -> Itera
     after the others, ordered by id.
     """
     definition = state.definition
+    sort_field = state.sort_field
+    for chunk in _keyset_chunks(
+        state,
+        chunk_size,
+        fetch=lambda queryset: list(definition.prepare(queryset)[:chunk_size]),
+        key=lambda obj: (getattr(obj, sort_field), obj.pk),
+    ):
+        yield from chunk
+
+
+def _keyset_chunks(
+    state: ListState,
+    chunk_size: int,
+    *,
+    fetch: Callable[[QuerySet[Any]], list[Any]],
+    key: Callable[[Any], tuple[Any, int]],
+) -> Iterator[list[Any]]:
+    """Chunks of ``fetch(queryset)`` walking the list's order by (sort value, id); ``key``
+    gives a fetched row's (sort value, id)."""
     sort_field = state.sort_field
     descending = state.is_descending
     op = "lt" if descending else "gt"
@@ -587,21 +701,23 @@ def export_objects(state: ListState, *, chunk_size: int = EXPORT_CHUNK) -> Itera
                 Q(**{f"{sort_field}__{op}e": value}),
                 Q(**{f"{sort_field}__{op}": value}) | Q(**{sort_field: value, f"id__{op}": pk}),
             )
-        chunk = list(definition.prepare(queryset)[:chunk_size])
-        yield from chunk
+        chunk = fetch(queryset)
+        if chunk:
+            yield chunk
         if len(chunk) < chunk_size:
             break
-        cursor = (getattr(chunk[-1], sort_field), chunk[-1].pk)
+        cursor = key(chunk[-1])
     if not is_nullable:
         return
     empty = base.filter(**{f"{sort_field}__isnull": True}).order_by("id")
     last_id = 0
     while True:
-        chunk = list(definition.prepare(empty.filter(id__gt=last_id))[:chunk_size])
-        yield from chunk
+        chunk = fetch(empty.filter(id__gt=last_id))
+        if chunk:
+            yield chunk
         if len(chunk) < chunk_size:
             break
-        last_id = chunk[-1].pk
+        last_id = key(chunk[-1])[1]
 
 
 def export_rows(definition: ListDefinition, user: Any, params: QueryDict) -> Iterator[list[Any]]:

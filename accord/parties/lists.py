@@ -48,6 +48,40 @@ def _phone_e164(obj: Any) -> str:
     return point.normalized if point else ""
 
 
+def _export_points(ids: list[int], owner: str = "contact_id") -> dict[int, tuple[str, str]]:
+    """Fast exports: {id: (primary phone in E.164, primary e-mail)} of contacts (or of companies,
+    ``owner="company_id"``), the first primary point of each kind as the list shows it."""
+    found: dict[int, list[str]] = {}
+    points = ContactPoint.objects.filter(
+        **{f"{owner}__in": ids},
+        is_primary=True,
+        kind__in=[ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL],
+    ).values_list(owner, "kind", "normalized", "value")  # ordered by kind, -is_primary, id
+    for key, kind, normalized, value in points:
+        pair = found.setdefault(key, [None, None])  # type: ignore[list-item]
+        if kind == ContactPoint.Kind.PHONE:
+            if pair[0] is None:
+                pair[0] = normalized
+        elif pair[1] is None:
+            pair[1] = value
+    return {key: (phone or "", email or "") for key, (phone, email) in found.items()}
+
+
+def _export_owners(ids: list[int]) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    return {user.pk: str(user) for user in get_user_model().objects.filter(pk__in=ids)}
+
+
+def _contact_name(full_name: str, first_name: str, last_name: str) -> str:
+    """``str(contact)`` from its fields (fast exports)."""
+    return full_name or " ".join(p for p in (first_name, last_name) if p)
+
+
+def _visible_company(name: str | None, is_visible: bool) -> str:
+    return name if name is not None and is_visible else ""
+
+
 def _primary_points() -> Prefetch[Any]:
     return Prefetch(
         "contact_points",
@@ -193,23 +227,48 @@ CONTACTS = lists.register(
                 str,
                 sort="name",
                 link=lambda c: c.get_absolute_url(),
+                export_paths=("full_name", "first_name", "last_name"),
+                export_from=_contact_name,
             ),
-            lists.Column("company", _("Company"), company_name_of),
-            lists.Column("position", _("Position"), lambda c: c.position),
+            lists.Column(
+                "company",
+                _("Company"),
+                company_name_of,
+                export_paths=("primary_company__name", "company_is_visible"),
+                export_from=_visible_company,
+            ),
+            lists.Column(
+                "position", _("Position"), lambda c: c.position, export_paths=("position",)
+            ),
             lists.Column(
                 "phone",
                 _("Phone"),
                 lambda c: _primary(c, ContactPoint.Kind.PHONE),
                 export=_phone_e164,
+                export_paths=("@points",),
+                export_from=lambda p: p[0] if p else "",
             ),
-            lists.Column("email", _("E-mail"), lambda c: _primary(c, ContactPoint.Kind.EMAIL)),
-            lists.Column("owner", _("Owner"), lambda c: str(c.owner)),
+            lists.Column(
+                "email",
+                _("E-mail"),
+                lambda c: _primary(c, ContactPoint.Kind.EMAIL),
+                export_paths=("@points",),
+                export_from=lambda p: p[1] if p else "",
+            ),
+            lists.Column(
+                "owner",
+                _("Owner"),
+                lambda c: str(c.owner),
+                export_paths=("@owner",),
+                export_from=lambda name: name or "None",
+            ),
             lists.Column(
                 "updated",
                 _("Updated"),
                 lambda c: _when(c.updated_at),
                 sort="updated",
                 export=lambda c: c.updated_at,
+                export_paths=("updated_at",),
             ),
             lists.Column(
                 "created",
@@ -218,6 +277,7 @@ CONTACTS = lists.register(
                 sort="created",
                 export=lambda c: c.created_at,
                 is_default=False,
+                export_paths=("created_at",),
             ),
         ],
         sorts={**_SORTS, "name": (pgettext_lazy("person", "Name"), "full_name")},
@@ -235,6 +295,10 @@ CONTACTS = lists.register(
         create_label=_("New contact"),
         prepare=_prepare_contacts,
         has_custom_fields=True,
+        export_related={
+            "points": ("id", _export_points),
+            "owner": ("owner_id", _export_owners),
+        },
     )
 )
 
