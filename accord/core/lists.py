@@ -626,7 +626,7 @@ def _fast_getter(
         if path.startswith("@"):
             name = path[1:]
             position = index[definition.export_related[name][0]]
-            parts.append(lambda row, name=name, position=position: related[name].get(row[position]))
+            parts.append(_related_getter(related, name, position))
         else:
             parts.append(itemgetter(index[path]))
     compute = column.export_from
@@ -638,6 +638,15 @@ def _fast_getter(
         only = parts[0]
         return lambda row: compute(only(row))
     return lambda row: compute(*[part(row) for part in parts])
+
+
+def _related_getter(
+    related: dict[str, dict[Any, Any]], name: str, position: int
+) -> Callable[[Sequence[Any]], Any]:
+    def get(row: Sequence[Any]) -> Any:
+        return related[name].get(row[position])
+
+    return get
 
 
 def _export_chunks(
