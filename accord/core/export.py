@@ -188,37 +188,83 @@ def write_csv(rows: Iterable[Sequence[Any]], target: IO[str], *, lossless: bool 
 
 
 def _xlsx_cell(sheet: Any, value: Any, *, lossless: bool, tz: Any = None) -> Any:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    """One value as what ``sheet.append`` takes (a fresh cell when it needs a format)."""
+    return _XlsxCells(sheet, lossless=lossless, tz=tz).cell(0, value)
 
-    if value is None:
-        return None
-    if isinstance(value, bool | int):
-        return value
-    if is_number(value):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = NUMBER_FORMAT
+
+class _XlsxCells:
+    """Typed values as write-only cells. A formatted cell (date, date-time, amount) is made
+    once per column and kind and reused row after row: openpyxl writes a row out as soon as it
+    is appended and starts a new cell of its own after a styled one, so the next row may reset
+    the value. Text and whole numbers are passed as they are (openpyxl reuses one cell)."""
+
+    def __init__(self, sheet: Any, *, lossless: bool, tz: Any = None) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        self.sheet = sheet
+        self.lossless = lossless
+        self.tz = tz or timezone.get_current_timezone()
+        self.new_cell = WriteOnlyCell
+        self.illegal = ILLEGAL_CHARACTERS_RE.search
+        self.remove_illegal = ILLEGAL_CHARACTERS_RE.sub
+        self.formatted: dict[tuple[int, str], Any] = {}
+
+    def _formatted(self, column: int, number_format: str) -> Any:
+        cell = self.formatted.get((column, number_format))
+        if cell is None:
+            cell = self.new_cell(self.sheet, value=None)
+            cell.number_format = number_format
+            self.formatted[(column, number_format)] = cell
         return cell
-    if isinstance(value, datetime.datetime):
-        cell = WriteOnlyCell(sheet, value=_local(value, tz).replace(tzinfo=None))
-        cell.number_format = DATETIME_FORMAT
+
+    def row(self, values: Sequence[Any]) -> list[Any]:
+        cell = self.cell
+        return [cell(column, value) for column, value in enumerate(values)]
+
+    def cell(self, column: int, value: Any) -> Any:
+        kind = type(value)
+        if kind is str:
+            text = value
+        elif value is None or kind is int or kind is bool:
+            return value
+        elif kind is datetime.datetime:
+            cell = self._formatted(column, DATETIME_FORMAT)
+            cell._value = _local(value, self.tz).replace(tzinfo=None)
+            cell.data_type = "d"
+            return cell
+        elif is_number(value):
+            if isinstance(value, int):
+                return value
+            cell = self._formatted(column, NUMBER_FORMAT)
+            cell._value = value
+            cell.data_type = "n"
+            return cell
+        elif isinstance(value, datetime.datetime):
+            cell = self._formatted(column, DATETIME_FORMAT)
+            cell._value = _local(value, self.tz).replace(tzinfo=None)
+            cell.data_type = "d"
+            return cell
+        elif isinstance(value, datetime.date):
+            cell = self._formatted(column, DATE_FORMAT)
+            cell._value = value
+            cell.data_type = "d"
+            return cell
+        else:
+            text = text_of(value)
+        if self.illegal(text):
+            text = self.remove_illegal("", text)
+        if not self.lossless:
+            text = escape_text(text)
+        text = text[:XLSX_MAX_CELL]
+        if not text.startswith(("=", "#")):
+            return text  # a plain value: openpyxl writes it as a string (and reuses one cell)
+        cell = self.new_cell(self.sheet, value=None)
+        # Set the value and type by hand: openpyxl turns text starting with "=" into a formula
+        # and "#N/A" and the like into errors. A string cell is an inline string, never evaluated.
+        cell._value = text
+        cell.data_type = "s"
         return cell
-    if isinstance(value, datetime.date):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    text = ILLEGAL_CHARACTERS_RE.sub("", text_of(value))
-    if not lossless:
-        text = escape_text(text)
-    text = text[:XLSX_MAX_CELL]
-    if not text.startswith(("=", "#")):
-        return text  # a plain value: openpyxl writes it as a string (and reuses one cell)
-    cell = WriteOnlyCell(sheet, value=None)
-    # Set the value and type by hand: openpyxl turns text starting with "=" into a formula
-    # and "#N/A" and the like into errors. A string cell is an inline string, never evaluated.
-    cell._value = text
-    cell.data_type = "s"
-    return cell
 
 
 def write_xlsx(
@@ -235,7 +281,8 @@ def write_xlsx(
     sheet.freeze_panes = "A2"
     count = -1
     bold = Font(bold=True)
-    tz = timezone.get_current_timezone()
+    cells = _XlsxCells(sheet, lossless=lossless, tz=timezone.get_current_timezone())
+    append, convert = sheet.append, cells.row
     try:
         for count, row in enumerate(rows):
             if count == 0:
@@ -244,9 +291,9 @@ def write_xlsx(
                     cell = WriteOnlyCell(sheet, value=None)
                     cell._value, cell.data_type, cell.font = str(value), "s", bold
                     header.append(cell)
-                sheet.append(header)
+                append(header)
                 continue
-            sheet.append([_xlsx_cell(sheet, value, lossless=lossless, tz=tz) for value in row])
+            append(convert(row))
     except BaseException:
         # Cancelled or failed half-way: remove the sheet's temporary file now (openpyxl would
         # only do it when the worker process exits).

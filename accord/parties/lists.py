@@ -50,21 +50,27 @@ def _phone_e164(obj: Any) -> str:
 
 def _export_points(ids: list[int], owner: str = "contact_id") -> dict[int, tuple[str, str]]:
     """Fast exports: {id: (primary phone in E.164, primary e-mail)} of contacts (or of companies,
-    ``owner="company_id"``), the first primary point of each kind as the list shows it."""
-    found: dict[int, list[str]] = {}
-    points = ContactPoint.objects.filter(
-        **{f"{owner}__in": ids},
-        is_primary=True,
-        kind__in=[ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL],
-    ).values_list(owner, "kind", "normalized", "value")  # ordered by kind, -is_primary, id
-    for key, kind, normalized, value in points:
-        pair = found.setdefault(key, [None, None])  # type: ignore[list-item]
-        if kind == ContactPoint.Kind.PHONE:
-            if pair[0] is None:
-                pair[0] = normalized
-        elif pair[1] is None:
-            pair[1] = value
-    return {key: (phone or "", email or "") for key, (phone, email) in found.items()}
+    ``owner="company_id"``): of each kind the primary point with the lowest id, the one the
+    list shows (ContactPoint's order). The kind is checked here, not in SQL: filtering on it
+    makes SQLite walk the (kind, normalized) index instead of the owner's."""
+    phone_kind, email_kind = ContactPoint.Kind.PHONE, ContactPoint.Kind.EMAIL
+    phones: dict[int, tuple[int, str]] = {}
+    emails: dict[int, tuple[int, str]] = {}
+    points = (
+        ContactPoint.objects.filter(**{f"{owner}__in": ids}, is_primary=True)
+        .order_by()
+        .values_list(owner, "kind", "id", "normalized", "value")
+    )
+    for key, kind, pk, normalized, value in points:
+        if kind == phone_kind:
+            if key not in phones or pk < phones[key][0]:
+                phones[key] = (pk, normalized)
+        elif kind == email_kind and (key not in emails or pk < emails[key][0]):
+            emails[key] = (pk, value)
+    return {
+        key: (phones[key][1] if key in phones else "", emails[key][1] if key in emails else "")
+        for key in phones.keys() | emails.keys()
+    }
 
 
 def _export_owners(ids: list[int]) -> dict[int, str]:
