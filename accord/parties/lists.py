@@ -79,6 +79,36 @@ def _export_owners(ids: list[int]) -> dict[int, str]:
     return {user.pk: str(user) for user in get_user_model().objects.filter(pk__in=ids)}
 
 
+def _export_labels(ids: list[int]) -> dict[int, str]:
+    """Fast exports: picklist options' labels in the current language."""
+    return {
+        option.pk: option.localized_label() for option in PicklistOption.objects.filter(pk__in=ids)
+    }
+
+
+def _export_company_points(ids: list[int]) -> dict[int, tuple[str, str]]:
+    return _export_points(ids, owner="company_id")
+
+
+def _export_cities(ids: list[int]) -> dict[int, str]:
+    """Fast exports: {company id: city of its first address that has one} (Address's order)."""
+    first: dict[int, tuple[str, int, str]] = {}
+    addresses = (
+        Address.objects.filter(company_id__in=ids)
+        .exclude(city="")
+        .order_by()
+        .values_list("company_id", "kind", "id", "city")
+    )
+    for company_id, kind, pk, city in addresses:
+        if company_id not in first or (kind, pk) < first[company_id][:2]:
+            first[company_id] = (kind, pk, city)
+    return {company_id: city for company_id, (_kind, _pk, city) in first.items()}
+
+
+def _city_country(city: str | None, country: str) -> str:
+    return ", ".join(p for p in (city or "", country) if p)
+
+
 def _contact_name(full_name: str, first_name: str, last_name: str) -> str:
     """``str(contact)`` from its fields (fast exports)."""
     return full_name or " ".join(p for p in (first_name, last_name) if p)
@@ -166,26 +196,67 @@ COMPANIES = lists.register(
                 lambda c: c.name,
                 sort="name",
                 link=lambda c: c.get_absolute_url(),
+                export_paths=("name",),
             ),
-            lists.Column("type", _("Type"), lambda c: _label(c.company_type)),
-            lists.Column("industry", _("Industry"), lambda c: _label(c.industry)),
-            lists.Column("region", _("Region"), lambda c: _label(c.region)),
-            lists.Column("city", _("City / country"), _city),
-            lists.Column("owner", _("Owner"), lambda c: str(c.owner)),
+            lists.Column(
+                "type",
+                _("Type"),
+                lambda c: _label(c.company_type),
+                export_paths=("@company_type",),
+                export_from=lambda label: label or "",
+            ),
+            lists.Column(
+                "industry",
+                _("Industry"),
+                lambda c: _label(c.industry),
+                export_paths=("@industry",),
+                export_from=lambda label: label or "",
+            ),
+            lists.Column(
+                "region",
+                _("Region"),
+                lambda c: _label(c.region),
+                export_paths=("@region",),
+                export_from=lambda label: label or "",
+            ),
+            lists.Column(
+                "city",
+                _("City / country"),
+                _city,
+                export_paths=("@city", "country"),
+                export_from=_city_country,
+            ),
+            lists.Column(
+                "owner",
+                _("Owner"),
+                lambda c: str(c.owner),
+                export_paths=("@owner",),
+                export_from=lambda name: name or "None",
+            ),
             lists.Column(
                 "phone",
                 _("Phone"),
                 lambda c: _primary(c, ContactPoint.Kind.PHONE),
                 export=_phone_e164,
+                export_paths=("@points",),
+                export_from=lambda p: p[0] if p else "",
             ),
-            lists.Column("email", _("E-mail"), lambda c: _primary(c, "email"), is_default=False),
-            lists.Column("inn", _("INN"), lambda c: c.inn, is_default=False),
+            lists.Column(
+                "email",
+                _("E-mail"),
+                lambda c: _primary(c, "email"),
+                is_default=False,
+                export_paths=("@points",),
+                export_from=lambda p: p[1] if p else "",
+            ),
+            lists.Column("inn", _("INN"), lambda c: c.inn, is_default=False, export_paths=("inn",)),
             lists.Column(
                 "updated",
                 _("Updated"),
                 lambda c: _when(c.updated_at),
                 sort="updated",
                 export=lambda c: c.updated_at,
+                export_paths=("updated_at",),
             ),
             lists.Column(
                 "created",
@@ -194,6 +265,7 @@ COMPANIES = lists.register(
                 sort="created",
                 export=lambda c: c.created_at,
                 is_default=False,
+                export_paths=("created_at",),
             ),
         ],
         sorts={**_SORTS},
@@ -217,6 +289,14 @@ COMPANIES = lists.register(
         create_label=_("New company"),
         prepare=_prepare_companies,
         has_custom_fields=True,
+        export_related={
+            "company_type": ("company_type_id", _export_labels),
+            "industry": ("industry_id", _export_labels),
+            "region": ("region_id", _export_labels),
+            "city": ("id", _export_cities),
+            "points": ("id", _export_company_points),
+            "owner": ("owner_id", _export_owners),
+        },
     )
 )
 

@@ -142,3 +142,47 @@ def test_fast_contact_export_equals_the_instance_export(monkeypatch, role):
         assert fast == slow
         assert list(export.csv_rows(fast)) == list(export.csv_rows(slow))
     assert len(fast) > 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["head_of_sales", "sales_manager"])
+def test_fast_company_export_equals_the_instance_export(monkeypatch, role):
+    from django.utils import translation
+
+    from accord.core.models import PicklistOption
+    from accord.parties.models import Address, Company
+
+    user = user_with_role(role)
+    other = user_with_role("sales_manager")
+    industry = PicklistOption.objects.filter(picklist="industry").first()
+    region = PicklistOption.objects.filter(picklist="region").first()
+    full = make_company(
+        owner=user,
+        name="@Full",
+        industry=industry,
+        region=region,
+        country="FR",
+        inn="7707083893",
+        phones=["+7 351 123-45-67"],
+        emails=["a@b.ru", "c@d.ru"],
+    )
+    Address.objects.create(company=full, kind="site", street="1 rue", city="Lyon")
+    Address.objects.create(company=full, kind="office", street="2 rue", city="")
+    Address.objects.create(company=full, kind="office", street="3 rue", city="Paris")
+    bare = make_company(owner=user, name="Bare")
+    Company.objects.filter(pk=bare.pk).update(custom={"note": "=x"})
+    make_company(owner=other, name="Theirs", country="DE")
+    definition = lists.LISTS["companies"]
+    assert lists._is_fast(definition)
+
+    for language in ("en", "ru"):
+        with translation.override(language):
+            for query in ("", "sort=-updated", "sort=created"):
+                params = QueryDict(query)
+                fast = list(lists.export_values(definition, user, params, chunk_size=2))
+                with monkeypatch.context() as patch:
+                    patch.setattr(lists, "_is_fast", lambda d: False)
+                    slow = list(lists.export_values(definition, user, params, chunk_size=2))
+                assert fast == slow
+    cities = [row[4] for row in fast[1:]]
+    assert "Paris, FR" in cities
