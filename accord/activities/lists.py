@@ -69,6 +69,15 @@ def _company(activity: Activity) -> Any:
     return activity.company
 
 
+def _kind_label(kind: str) -> str:
+    """``get_kind_display()`` from the stored code (fast exports)."""
+    return str(dict(Activity.Kind.choices).get(kind, kind))
+
+
+def _visible_company_name(name: str | None, is_visible: bool) -> str:
+    return name if name is not None and is_visible else ""
+
+
 def _prepare(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.select_related("company").prefetch_related("owner")
 
@@ -80,27 +89,50 @@ ACTIVITIES = lists.register(
         object_type="activity",
         queryset=activities_with_company_visibility,
         columns=[
-            lists.Column("at", _("Date"), lambda a: _when(a.at), sort="at", export=lambda a: a.at),
-            lists.Column("kind", _("Type"), lambda a: a.get_kind_display()),
+            lists.Column(
+                "at",
+                _("Date"),
+                lambda a: _when(a.at),
+                sort="at",
+                export=lambda a: a.at,
+                export_paths=("at",),
+            ),
+            lists.Column(
+                "kind",
+                _("Type"),
+                lambda a: a.get_kind_display(),
+                export_paths=("kind",),
+                export_from=_kind_label,
+            ),
             lists.Column(
                 "subject",
                 _("Subject"),
                 lambda a: a.subject,
                 sort="subject",
                 link=lambda a: a.get_absolute_url(),
+                export_paths=("subject",),
             ),
             lists.Column(
                 "company",
                 _("Company"),
                 lambda a: _company(a).name if _company(a) else "",
                 link=lambda a: _company(a).get_absolute_url() if _company(a) else "",
+                export_paths=("company__name", "company_is_visible"),
+                export_from=_visible_company_name,
             ),
-            lists.Column("owner", _("Owner"), lambda a: str(a.owner)),
+            lists.Column(
+                "owner",
+                _("Owner"),
+                lambda a: str(a.owner),
+                export_paths=("@owner",),
+                export_from=lambda name: name or "None",
+            ),
             lists.Column(
                 "done",
                 _("Done"),
                 lambda a: _("yes") if a.is_done else _("no"),
                 export=lambda a: a.is_done,
+                export_paths=("is_done",),
             ),
             lists.Column(
                 "updated",
@@ -109,6 +141,7 @@ ACTIVITIES = lists.register(
                 sort="updated",
                 export=lambda a: a.updated_at,
                 is_default=False,
+                export_paths=("updated_at",),
             ),
         ],
         sorts={
@@ -130,6 +163,7 @@ ACTIVITIES = lists.register(
         create_url_name="activities:activity_create",
         create_label=_("New activity"),
         prepare=_prepare,
+        export_related={"owner": ("owner_id", lists.export_user_names)},
         has_text_search=False,
     )
 )

@@ -574,6 +574,11 @@ def export_values(
         yield values
 
 
+def export_user_names(ids: list[int]) -> dict[int, str]:
+    """A loader for ``ListDefinition.export_related``: users' names as ``str(user)``."""
+    return {user.pk: str(user) for user in get_user_model().objects.filter(pk__in=ids)}
+
+
 def _is_fast(definition: ListDefinition) -> bool:
     return all(c.export_paths and c.currency is None for c in definition.columns)
 

@@ -73,12 +73,6 @@ def _export_points(ids: list[int], owner: str = "contact_id") -> dict[int, tuple
     }
 
 
-def _export_owners(ids: list[int]) -> dict[int, str]:
-    from django.contrib.auth import get_user_model
-
-    return {user.pk: str(user) for user in get_user_model().objects.filter(pk__in=ids)}
-
-
 def _export_labels(ids: list[int]) -> dict[int, str]:
     """Fast exports: picklist options' labels in the current language."""
     return {
@@ -295,7 +289,7 @@ COMPANIES = lists.register(
             "region": ("region_id", _export_labels),
             "city": ("id", _export_cities),
             "points": ("id", _export_company_points),
-            "owner": ("owner_id", _export_owners),
+            "owner": ("owner_id", lists.export_user_names),
         },
     )
 )
@@ -383,7 +377,7 @@ CONTACTS = lists.register(
         has_custom_fields=True,
         export_related={
             "points": ("id", _export_points),
-            "owner": ("owner_id", _export_owners),
+            "owner": ("owner_id", lists.export_user_names),
         },
     )
 )

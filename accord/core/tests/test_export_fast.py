@@ -186,3 +186,33 @@ def test_fast_company_export_equals_the_instance_export(monkeypatch, role):
                 assert fast == slow
     cities = [row[4] for row in fast[1:]]
     assert "Paris, FR" in cities
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["head_of_sales", "sales_manager"])
+def test_fast_activity_export_equals_the_instance_export(monkeypatch, role):
+    from django.utils import translation
+
+    from accord.activities.tests.factories import make_activity
+
+    user = user_with_role(role)
+    other = user_with_role("sales_manager")
+    mine = make_company(owner=user, name="Mine")
+    theirs = make_company(owner=other, name="Theirs")
+    make_activity(owner=user, kind="task", subject="=call back", company=mine)
+    make_activity(owner=user, kind="meeting", subject="Lunch", company=theirs)
+    make_activity(owner=user, kind="note", subject="Plain")
+    make_activity(owner=other, kind="call", subject="Theirs", company=theirs)
+    definition = lists.LISTS["activities"]
+    assert lists._is_fast(definition)
+
+    for language in ("en", "fr"):
+        with translation.override(language):
+            for query in ("", "sort=-updated", "sort=subject"):
+                params = QueryDict(query)
+                fast = list(lists.export_values(definition, user, params, chunk_size=2))
+                with monkeypatch.context() as patch:
+                    patch.setattr(lists, "_is_fast", lambda d: False)
+                    slow = list(lists.export_values(definition, user, params, chunk_size=2))
+                assert fast == slow
+    assert len(fast) > 2
