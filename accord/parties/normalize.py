@@ -6,6 +6,7 @@ Forms, the API, imports and duplicate checks all call these, so "+7 (351) 123-45
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -27,22 +28,39 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     text = (raw or "").strip()
     if not text:
         raise ValidationError(_("Enter a phone number."))
-    try:
-        number = phonenumbers.parse(text, region or settings.ACCORD_DEFAULT_REGION)
-    except phonenumbers.NumberParseException as exc:
+    result = _e164(text, region or settings.ACCORD_DEFAULT_REGION)
+    if result == _NOT_A_NUMBER:
         raise ValidationError(
             _(
                 "“%(value)s” is not a phone number. Use the international format, e.g. +7 351 123-45-67 or +33 1 23 45 67 89."
             )
             % {"value": text}
-        ) from exc
-    if not phonenumbers.is_valid_number(number):
+        )
+    if result == _INVALID:
         raise ValidationError(
             _(
                 "“%(value)s” is not a valid phone number. Use the international format, e.g. +7 351 123-45-67 or +33 1 23 45 67 89."
             )
             % {"value": text}
         )
+    return result
+
+
+_NOT_A_NUMBER, _INVALID = "not a number", "invalid"
+
+
+@functools.lru_cache(maxsize=20_000)
+def _e164(text: str, region: str) -> str:
+    """E.164 of ``text`` or one of the two failure codes above (the messages are translated
+    by the caller, in the language of the moment). Parsing is slow and imports repeat numbers
+    (a company's switchboard on every row), so results are kept per (text, region): a pure
+    function of its arguments, the same for every user."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return _NOT_A_NUMBER
+    if not phonenumbers.is_valid_number(number):
+        return _INVALID
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -231,6 +249,12 @@ def latin(text: str) -> str:
 
 def name_key(name: str) -> str:
     """A spelling-insensitive key: "ООО Челябэнергопроект" == "Chelyabenergoproekt LLC"."""
+    return _name_key(name or "")
+
+
+@functools.lru_cache(maxsize=50_000)
+def _name_key(name: str) -> str:
+    # Cached: names repeat a lot in imports and duplicate scans; a pure function of its text.
     words = re.findall(r"[a-z0-9]+", latin(name).replace("'", ""))
     words = [w for w in words if w not in _LEGAL_FORMS]
     key = "".join(words)

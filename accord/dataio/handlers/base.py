@@ -146,9 +146,22 @@ _TRUE = {
 _FALSE = {"0", "false", "no", "n", "-", "нет", "н", "ложь", "non", "faux", "nein", "falsch"}
 
 
+# The two commonest shapes, read without ``strptime`` (several times slower); anything else,
+# and any impossible date, goes through the formats below, so the result is the same.
+_DMY = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
+_YMD = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
 def parse_date(text: str) -> datetime.date:
     """dd.mm.yyyy, dd/mm/yyyy, yyyy-mm-dd (and dd-mm-yyyy, yyyy/mm/dd, dd.mm.yy)."""
     value = (text or "").strip()
+    try:
+        if match := _DMY.fullmatch(value):
+            return datetime.date(int(match[3]), int(match[2]), int(match[1]))
+        if match := _YMD.fullmatch(value):
+            return datetime.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.datetime.strptime(value, fmt).date()
