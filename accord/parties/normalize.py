@@ -49,7 +49,7 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
 _NOT_A_NUMBER, _INVALID = "not a number", "invalid"
 
 
-@functools.lru_cache(maxsize=20_000)
+@functools.lru_cache(maxsize=4096)
 def _e164(text: str, region: str) -> str:
     """E.164 of ``text`` or one of the two failure codes above (the messages are translated
     by the caller, in the language of the moment). Parsing is slow and imports repeat numbers
@@ -252,7 +252,7 @@ def name_key(name: str) -> str:
     return _name_key(name or "")
 
 
-@functools.lru_cache(maxsize=50_000)
+@functools.lru_cache(maxsize=8192)
 def _name_key(name: str) -> str:
     # Cached: names repeat a lot in imports and duplicate scans; a pure function of its text.
     words = re.findall(r"[a-z0-9]+", latin(name).replace("'", ""))
