@@ -375,11 +375,16 @@ def load_profiles(object_type: str, ids: list[int]) -> dict[int, Profile]:
     for start in range(0, len(wanted), 500):
         part = wanted[start : start + 500]
         points: dict[int, tuple[list[str], list[str]]] = {}
-        for owner_id, kind, value in ContactPoint.objects.filter(
-            **{f"{owner}__in": part}, kind__in=("phone", "email")
-        ).values_list(owner, "kind", "normalized"):
-            phones, emails = points.setdefault(owner_id, ([], []))
-            (phones if kind == "phone" else emails).append(value)
+        # No filter on kind (see _points): with one, SQLite walks the (kind, normalized)
+        # index instead of the owner's, some 40 times slower on a big base.
+        for owner_id, kind, value in (
+            ContactPoint.objects.filter(**{f"{owner}__in": part})
+            .order_by()
+            .values_list(owner, "kind", "normalized")
+        ):
+            if kind == "phone" or kind == "email":
+                phones, emails = points.setdefault(owner_id, ([], []))
+                (phones if kind == "phone" else emails).append(value)
         if model is Contact:
             for pk, last, first, middle, company_id in Contact.objects.filter(
                 pk__in=part

@@ -2,8 +2,10 @@
 
 Values are cleaned as the forms clean them (``accord.parties.normalize``: E.164 phones,
 lower-cased e-mails, validated INN/KPP/OGRN/SIREN/SIRET/VAT) and matched against what the
-importing user may see, one bulk query per key per chunk: tax ids, then e-mail, then phone, then
-the exact name key. Companies are written through ``company_create``/``company_update``;
+importing user may see, one bulk query per key per chunk: tax ids, then e-mail, then phone; rows
+no identifier matched (contacts: rows without e-mail and phone) then go to the duplicate
+engine's name similarity (:func:`accord.dedup.scan.match_profiles`: transliteration, legal
+forms, fuzzy score). Companies are written through ``company_create``/``company_update``;
 contacts, which come by the hundred thousand, through :func:`contacts_import_bulk`, which does
 what ``contact_create`` does for a whole chunk at once (permission, search fields, contact
 points, employments, tags, audit) in a handful of INSERTs.
@@ -42,6 +44,8 @@ from accord.dataio.handlers.base import (
     split_values,
 )
 from accord.dataio.models import ImportBatch, ImportRecord
+from accord.dedup import matching
+from accord.dedup.scan import match_profiles
 from accord.parties import normalize
 from accord.parties import services as parties
 from accord.parties.models import Company, Contact, ContactPoint, Employment, Tag
@@ -138,6 +142,42 @@ def _matches(queryset: Any, kind: str, values: set[str]) -> dict[str, int]:
         if value not in found or pk < found[value]:
             found[value] = pk
     return found
+
+
+def similar_name_reason(match: matching.Match) -> str:
+    """What the preview says of a name-similarity match: "similar name (92)"."""
+    code = next(
+        (r for r in match.reasons if r in (matching.REASON_NAME, matching.REASON_NAME_TRANSLIT)),
+        match.reasons[0] if match.reasons else matching.REASON_NAME,
+    )
+    return _("%(reason)s (%(score)s)") % {
+        "reason": matching.REASONS[code],
+        "score": round(match.score),
+    }
+
+
+def _similar_names(
+    object_type: str,
+    rows: list[RowResult],
+    profiles: list[matching.Profile],
+    keys: list[str],
+    queryset: Any,
+) -> None:
+    """Match ``rows`` (which no identifier matched) by name similarity: the engine's candidates
+    share the row's name key (a few bulk queries for the whole chunk), are limited to
+    ``queryset`` (what the user may see) and score at least the engine's threshold; the best
+    one wins."""
+    if not rows:
+        return
+    found = match_profiles(object_type, profiles, name_keys=keys, queryset=queryset)
+    labels: dict[tuple[tuple[str, ...], float], str] = {}  # a few distinct labels per chunk
+    for row, matches in zip(rows, found, strict=True):
+        if matches:
+            pk, match = matches[0]
+            label = labels.get((match.reasons, match.score))
+            if label is None:
+                label = labels[(match.reasons, match.score)] = similar_name_reason(match)
+            row.match_id, row.match_reason = pk, label
 
 
 class _Common(Handler):
@@ -459,11 +499,6 @@ class CompanyHandler(_Common):
         phones = _matches(visible, "phone", {p for r in ok for p in r.values["phones"]})
         emails = _matches(visible, "email", {e for r in ok for e in r.values["emails"]})
         keys = {r.number: normalize.name_key(r.values.get("name", "")) for r in ok}
-        names: dict[str, int] = {}
-        wanted_keys = {k for k in keys.values() if k}
-        if wanted_keys:
-            for key, pk in visible.filter(name_key__in=wanted_keys).values_list("name_key", "pk"):
-                names.setdefault(key, pk)
         reasons = {
             "inn": _("same INN"),
             "siren": _("same SIREN"),
@@ -484,10 +519,26 @@ class CompanyHandler(_Common):
                     if pk:
                         row.match_id, row.match_reason = pk, reason
                         break
-                else:
-                    pk = names.get(keys[row.number]) if keys[row.number] else None
-                    if pk:
-                        row.match_id, row.match_reason = pk, _("same name")
+        # Rows no identifier matched: name similarity through the matching engine. The
+        # profile carries the row's tax ids, so a company with another INN is not "the same".
+        by_name = [r for r in ok if r.match_id is None and keys[r.number]]
+        _similar_names(
+            "company",
+            by_name,
+            [
+                matching.company_profile(
+                    id=0,
+                    name=r.values["name"],
+                    inn=r.values.get("inn") or "",
+                    siren=r.values.get("siren") or "",
+                    siret=r.values.get("siret") or "",
+                    vat_number=r.values.get("vat_number") or "",
+                )
+                for r in by_name
+            ],
+            [keys[r.number] for r in by_name],
+            visible,
+        )
 
         def row_keys(row: RowResult) -> Iterable[Any]:
             yield from (
@@ -997,17 +1048,7 @@ class ContactHandler(_Common):
         for r in ok:
             key = name_key(f"{r.values.get('last_name', '')} {r.values.get('first_name', '')}")
             r.values["_name_key"] = keys[r.number] = key
-        by_name = [r for r in ok if not r.values["emails"] and not r.values["phones"]]
-        names: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
-        wanted = {keys[r.number] for r in by_name} - {""}
-        if wanted:
-            rows_found = visible.filter(name_key__in=wanted).values_list(
-                "name_key", "pk", "primary_company_id"
-            )[:10_000]
-            for key, pk, company_id in rows_found:
-                names[key].append((pk, company_id))
-        same_email, same_phone, same_name = _("same e-mail"), _("same phone"), _("same name")
-        by_name_numbers = {r.number for r in by_name}
+        same_email, same_phone = _("same e-mail"), _("same phone")
         for row in ok:
             for values, found, reason in (
                 (row.values["emails"], emails, same_email),
@@ -1017,14 +1058,42 @@ class ContactHandler(_Common):
                 if pk:
                     row.match_id, row.match_reason = pk, reason
                     break
-            else:
-                if row.number in by_name_numbers and keys[row.number]:
-                    candidates = names.get(keys[row.number], [])
-                    company = row.values.get("company")
-                    if company is not None:
-                        candidates = [c for c in candidates if c[1] == company.pk]
-                    if len(candidates) == 1:
-                        row.match_id, row.match_reason = candidates[0][0], same_name
+        # Rows without any e-mail or phone: name similarity through the matching engine (rows
+        # whose identifiers matched nothing are new people: sending them too made cleaning
+        # ten times slower on a base of common names). A person's name alone is weak evidence
+        # (two Ivan Ivanovs), so the engine needs a second sign: the same company or the same
+        # patronymic. Rows with neither are not sent (the engine could not match them), and
+        # candidates are narrowed to those that could.
+        by_name = [
+            r
+            for r in ok
+            if r.match_id is None
+            and not r.values["emails"]
+            and not r.values["phones"]
+            and keys[r.number]
+            and (r.values.get("company") is not None or r.values.get("middle_name"))
+        ]
+        if by_name:
+            company_ids = {r.values["company"].pk for r in by_name if r.values.get("company")}
+            condition = Q(primary_company_id__in=company_ids)
+            if any(r.values.get("middle_name") for r in by_name):
+                condition |= ~Q(middle_name="")
+            _similar_names(
+                "contact",
+                by_name,
+                [
+                    matching.contact_profile(
+                        id=0,
+                        last_name=r.values.get("last_name", ""),
+                        first_name=r.values.get("first_name", ""),
+                        middle_name=r.values.get("middle_name", ""),
+                        company_id=r.values["company"].pk if r.values.get("company") else None,
+                    )
+                    for r in by_name
+                ],
+                [keys[r.number] for r in by_name],
+                visible.filter(condition),
+            )
 
         def row_keys(row: RowResult) -> Iterable[Any]:
             yield from (("email", e) for e in row.values["emails"])
