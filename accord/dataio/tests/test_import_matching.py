@@ -165,3 +165,20 @@ def test_name_matching_queries_do_not_grow_with_the_rows() -> None:
     assert small[1] == 4
     assert big[1] == 40
     assert small[0] == big[0]
+
+
+def test_company_name_matching_queries_do_not_grow_with_the_rows() -> None:
+    user = user_with_role("sales_manager")
+    for index in range(30):
+        make_company(owner=user, name=f"ООО «Ромашка{index}»")
+
+    def measure(count: int) -> tuple[int, int]:
+        raws = [{"name": f"Romashka{index} LLC"} for index in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            rows = clean("company", user, *raws)
+        return len(captured.captured_queries), sum(1 for r in rows if r.match_id)
+
+    measure(3)  # warm the per-process caches
+    small, big = measure(3), measure(30)
+    assert (small[1], big[1]) == (3, 30)
+    assert small[0] == big[0]
