@@ -32,4 +32,5 @@ for language in ("ru", "fr", "de"):
                 entry.flags.remove("fuzzy")
             entry.previous_msgid = None
             entry.previous_msgctxt = None
+            entry.previous_msgid_plural = None
     catalog.save(str(path))
