@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "accord.dataio",
     "accord.dedup",
     "accord.ops",
+    "accord.sla",
+    "accord.contracts",
+    "accord.service",
 ]
 
 MIDDLEWARE = [

@@ -249,6 +249,7 @@ class Picklist(models.TextChoices):
     WON_REASON = "won_reason", _("Reason for winning a deal")
     LOST_REASON = "lost_reason", _("Reason for losing a deal")
     PAYMENT_METHOD = "payment_method", _("Payment method")
+    CLIENT_TIER = "client_tier", _("Client tier")
 
 
 class PicklistOption(models.Model):

@@ -13,7 +13,8 @@ OWN, TEAM, ALL = 1, 2, 3
 ALL_ACTIONS = ("view", "add", "change", "delete", "export", "import", "reassign")
 CLIENT_TYPES = ("company", "contact", "activity", "document")
 SALES_TYPES = ("lead", "deal", "quote", "order", "invoice", "project")
-EVERY_TYPE = (*CLIENT_TYPES, *SALES_TYPES, "product")
+SERVICE_TYPES = ("case", "service_contract", "work_order", "kb_article")
+EVERY_TYPE = (*CLIENT_TYPES, *SALES_TYPES, "product", *SERVICE_TYPES)
 OWN_WORK = {"view": TEAM, "add": OWN, "change": OWN, "delete": OWN, "export": TEAM}
 
 # role code -> (name, description, is_administrator, {object_type: {action: scope}})
@@ -72,6 +73,49 @@ BUILTIN_ROLES: dict[str, tuple[str, str, bool, dict[str, dict[str, int]]]] = {
             "invoice": {"view": ALL},
             "project": {"view": ALL},
             "product": {"view": ALL},
+            "case": {
+                "view": ALL,
+                "add": ALL,
+                "change": TEAM,
+                "export": TEAM,
+                "import": OWN,
+                "reassign": TEAM,
+            },
+            "service_contract": {"view": ALL},
+            "work_order": {"view": ALL, "add": TEAM, "change": TEAM},
+            "kb_article": {"view": ALL, "add": OWN, "change": OWN},
+        },
+    ),
+    "service_manager": (
+        gettext_noop("Head of service"),
+        gettext_noop("Runs the service desk: queues, SLAs, contracts, engineers, knowledge base."),
+        False,
+        {
+            "company": {"view": ALL},
+            "contact": {"view": ALL, "add": OWN, "change": ALL},
+            "activity": {"view": ALL, "add": OWN, "change": OWN},
+            "document": {"view": ALL, "add": OWN},
+            "order": {"view": ALL},
+            "invoice": {"view": ALL},
+            "project": {"view": ALL},
+            "product": {"view": ALL},
+            **{t: dict.fromkeys(ALL_ACTIONS, ALL) for t in SERVICE_TYPES},
+        },
+    ),
+    "field_engineer": (
+        gettext_noop("Field engineer"),
+        gettext_noop("Carries out the visits assigned to them and reads the knowledge base."),
+        False,
+        {
+            "company": {"view": ALL},
+            "contact": {"view": ALL},
+            "activity": {"view": TEAM, "add": OWN, "change": OWN},
+            "document": {"view": ALL, "add": OWN},
+            "product": {"view": ALL},
+            "case": {"view": TEAM, "change": OWN},
+            "service_contract": {"view": ALL},
+            "work_order": {"view": TEAM, "change": OWN},
+            "kb_article": {"view": ALL},
         },
     ),
     "marketing": (
@@ -266,6 +310,11 @@ DEFAULT_PICKLISTS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ),
         ("other", "Other", "Другое", "Autre", "Sonstiges"),
     ],
+    "client_tier": [
+        ("standard", "Standard", "Стандартный", "Standard", "Standard"),
+        ("priority", "Priority", "Приоритетный", "Prioritaire", "Priorität"),
+        ("key", "Key account", "Ключевой клиент", "Compte clé", "Schlüsselkunde"),
+    ],
     "payment_method": [
         (
             "bank_transfer",
@@ -326,9 +375,13 @@ def seed_everything(apps: Any) -> None:
     from accord.catalog.seed import seed_catalog
     from accord.projects.seed import seed_template
     from accord.sales.seed import seed_pipeline
+    from accord.service.seed import seed_service
+    from accord.sla.seed import seed_sla
 
     seed_roles(apps)
     seed_picklists(apps)
     seed_catalog(apps)
     seed_pipeline(apps)
     seed_template(apps)
+    seed_sla(apps)
+    seed_service(apps)

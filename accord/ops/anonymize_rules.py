@@ -281,3 +281,29 @@ FIELD_RULES: dict[str, dict[str, str]] = {
     "dedup.DuplicateCluster": {"object_type": KEEP, "status": KEEP, "members": KEEP},
     "dedup.Merge": {"object_type": KEEP, "merged_ids": KEEP, "snapshot": "json"},
 }
+
+
+def _load_app_tables() -> None:
+    """Newer apps keep their part of the table beside their models, in
+    ``accord/<app>/anonymize_rules.py`` (``FIELD_RULES``, optionally ``DROPPED_MODELS``), so
+    an app's author reviews its columns where they are defined."""
+    import importlib
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if not config.name.startswith("accord."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.anonymize_rules")
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.anonymize_rules":
+                raise
+            continue
+        if module.__name__ == __name__:
+            continue
+        FIELD_RULES.update(getattr(module, "FIELD_RULES", {}))
+        DROPPED_MODELS.update(getattr(module, "DROPPED_MODELS", {}))
+
+
+_load_app_tables()

@@ -82,6 +82,7 @@ class Company(OwnedModel):
     company_type = picklist_fk(Picklist.COMPANY_TYPE, _("company type"))
     source = picklist_fk(Picklist.SOURCE, _("source"))
     size = picklist_fk(Picklist.SIZE, _("size"))
+    service_tier = picklist_fk(Picklist.CLIENT_TIER, _("client tier"))
     country = models.CharField(
         _("country"), max_length=2, blank=True, help_text=_("Two-letter ISO code, e.g. RU, FR, DE.")
     )

@@ -1,0 +1,14 @@
+"""What other parts of the service desk hook into. Sent by ``accord.service.services`` inside
+the write's transaction (after the audit entry), so a receiver's writes commit or roll back
+with it. Receivers must write through their own services and must not raise for normal cases.
+
+- ``case_opened(case, actor)``: a new case exists (routing, SLA clocks, contract coverage).
+- ``case_status_changed(case, old, new, actor)``: a status move (SLA pause/stop, surveys).
+- ``case_message_added(message, actor)``: a reply, note or inbound message (first response).
+"""
+
+from django.dispatch import Signal
+
+case_opened = Signal()
+case_status_changed = Signal()
+case_message_added = Signal()
