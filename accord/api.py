@@ -110,6 +110,19 @@ def _mount() -> None:
     from accord.dedup.api_merge import router as merge_router
 
     api.add_router("/", merge_router)
+    from accord.contracts.api import router as contracts_router
+    from accord.feedback.api import router as feedback_router
+    from accord.fieldservice.api import router as fieldservice_router
+    from accord.kb.api import router as kb_router
+    from accord.service.api import router as service_router
+    from accord.sla.api import router as sla_router
+
+    api.add_router("/", service_router)
+    api.add_router("/", sla_router)
+    api.add_router("/", contracts_router)
+    api.add_router("/", kb_router)
+    api.add_router("/", fieldservice_router)
+    api.add_router("/", feedback_router)
 
 
 _mount()

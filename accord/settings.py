@@ -75,6 +75,10 @@ INSTALLED_APPS = [
     "accord.sla",
     "accord.contracts",
     "accord.service",
+    "accord.kb",
+    "accord.fieldservice",
+    "accord.feedback",
+    "accord.servicereports",
 ]
 
 MIDDLEWARE = [

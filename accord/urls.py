@@ -13,6 +13,13 @@ urlpatterns = [
     path("", include("accord.analytics.urls")),
     path("", include("accord.dataio.urls")),
     path("", include("accord.dedup.urls")),
+    path("", include("accord.service.urls")),
+    path("", include("accord.sla.urls")),
+    path("", include("accord.contracts.urls")),
+    path("", include("accord.kb.urls")),
+    path("", include("accord.fieldservice.urls")),
+    path("", include("accord.feedback.urls")),
+    path("", include("accord.servicereports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
 ]

@@ -24,7 +24,19 @@ def accord(request: HttpRequest) -> dict[str, Any]:
         # Menu entries only for record types the user may see some of (grants are cached).
         nav = {
             key: user_scope(user, key, Action.VIEW) > Scope.NONE
-            for key in ("lead", "deal", "quote", "order", "invoice", "project", "product")
+            for key in (
+                "lead",
+                "deal",
+                "quote",
+                "order",
+                "invoice",
+                "project",
+                "product",
+                "case",
+                "service_contract",
+                "work_order",
+                "kb_article",
+            )
         }
         nav["import"] = _may_import(user)
     return {
