@@ -1,5 +1,14 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def on_case_opening(sender: Any, case: Any, actor: Any = None, **kwargs: Any) -> None:
+    """A new case: find its unit and the contract covering it (before SLA clocks start)."""
+    from accord.contracts.services import case_apply_coverage
+
+    case_apply_coverage(case=case, actor=actor)
 
 
 class ContractsConfig(AppConfig):
@@ -9,6 +18,7 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from accord.core.permissions import ObjectType, register_object_type
+        from accord.service.signals import case_opening
 
         register_object_type(
             ObjectType(
@@ -19,3 +29,4 @@ class ContractsConfig(AppConfig):
                 team_paths=("team", "company__team"),
             )
         )
+        case_opening.connect(on_case_opening, dispatch_uid="contracts.case_coverage")

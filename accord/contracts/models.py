@@ -3,10 +3,14 @@ which service level applies, what visits or hours are included and how much is u
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -28,6 +32,9 @@ class Asset(TrackedModel):
         verbose_name=_("product"),
     )
     serial_number = models.CharField(_("serial number"), max_length=80)
+    # The serial as people type it differently ("ab-12 " vs "AB-12"): trimmed and upper-cased,
+    # indexed, so the lookup when a case is opened is one index probe on any database.
+    serial_key = models.CharField(max_length=80, editable=False, default="")
     description = models.CharField(_("description"), max_length=255, blank=True)
     location = models.CharField(_("location"), max_length=255, blank=True)
     order = models.ForeignKey(
@@ -47,16 +54,51 @@ class Asset(TrackedModel):
         verbose_name_plural = _("installed units")
         constraints = [
             models.UniqueConstraint(
-                fields=["product", "serial_number"], name="asset_serial_per_product"
-            )
+                fields=["product", "serial_key"], name="asset_serial_per_product"
+            ),
+            models.UniqueConstraint(
+                fields=["company", "serial_key"],
+                condition=Q(product__isnull=True),
+                name="asset_serial_no_product",
+            ),
         ]
         indexes = [
-            models.Index(fields=["serial_number"], name="asset_serial_idx"),
+            models.Index(fields=["serial_key"], name="asset_serial_idx"),
             models.Index(fields=["company", "serial_number"], name="asset_company_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.serial_number} {self.description}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.serial_number = self.serial_number.strip()
+        self.serial_key = serial_key(self.serial_number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "serial_number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "serial_key"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:asset_detail", args=[self.pk])
+
+    def audit_related(self) -> models.Model:
+        return self.company
+
+    def warranty_status(self, on_date: datetime.date) -> str:
+        """ "in", "out" or "unknown" (no warranty date typed)."""
+        if self.warranty_until is None:
+            return WARRANTY_UNKNOWN
+        return WARRANTY_IN if self.warranty_until >= on_date else WARRANTY_OUT
+
+
+WARRANTY_IN = "in"
+WARRANTY_OUT = "out"
+WARRANTY_UNKNOWN = "unknown"
+
+
+def serial_key(serial_number: str) -> str:
+    """How serial numbers are compared: trimmed, inner blanks dropped, upper-case."""
+    return "".join(str(serial_number or "").split()).upper()
 
 
 class ServiceContract(OwnedModel):
@@ -101,12 +143,23 @@ class ServiceContract(OwnedModel):
     )
     currency = models.CharField(_("currency"), max_length=3, blank=True, default="")
     renewal_notice_days = models.PositiveSmallIntegerField(
-        _("remind before expiry (days)"), default=30
+        _("remind before expiry (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
     renewal_reminded_at = models.DateTimeField(
         _("renewal reminder sent"), null=True, blank=True, editable=False
     )
     notes = models.TextField(_("notes"), blank=True)
+    renewed_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewals",
+        editable=False,
+        verbose_name=_("renewal of"),
+    )
 
     class Meta:
         ordering = ["-starts_on", "-id"]
@@ -124,6 +177,16 @@ class ServiceContract(OwnedModel):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contracts:contract_detail", args=[self.pk])
+
+    def audit_related(self) -> models.Model:
+        return self.company
+
+    def is_in_force(self, on_date: datetime.date) -> bool:
+        """Active and the date inside its period: only then does it cover cases and use."""
+        return self.status == self.Status.ACTIVE and self.starts_on <= on_date <= self.ends_on
 
 
 class Entitlement(models.Model):
