@@ -1,0 +1,1102 @@
+"""Writes of work orders (V5): one write path (ARCHITECTURE.md rule 1).
+
+Every function checks permission, validates (``ValidationError`` naming the field), runs in
+one transaction and writes the audit entry. Costs are kept on the work order by
+:func:`recompute_costs` whenever time or materials change, in ``Decimal``:
+
+    labour    = work hours   × labour rate
+    travel    = travel hours × labour rate
+    materials = Σ quantity × unit cost (each line rounded to kopecks)
+    total     = labour + travel + materials
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accord.core import audit
+from accord.core.errors import ConflictError
+from accord.core.models import AuditEntry, Team, User
+from accord.core.permissions import Action, require
+from accord.fieldservice import selectors
+from accord.fieldservice.models import (
+    ChecklistItem,
+    ChecklistTemplate,
+    MaterialUse,
+    TimeEntry,
+    WorkOrder,
+    WorkOrderEngineer,
+    WorkOrderNote,
+    WorkOrderPhoto,
+)
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+HOUR = Decimal("3600")
+MAX_ENTRY = datetime.timedelta(hours=24)
+DEFAULT_VISIT = datetime.timedelta(hours=2)
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+
+# The visit's status machine: where each status may go.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    WorkOrder.Status.SCHEDULED: (
+        WorkOrder.Status.TRAVELLING,
+        WorkOrder.Status.IN_PROGRESS,
+        WorkOrder.Status.CANCELLED,
+    ),
+    WorkOrder.Status.TRAVELLING: (
+        WorkOrder.Status.IN_PROGRESS,
+        WorkOrder.Status.SCHEDULED,
+        WorkOrder.Status.CANCELLED,
+    ),
+    WorkOrder.Status.IN_PROGRESS: (
+        WorkOrder.Status.DONE,
+        WorkOrder.Status.TRAVELLING,
+        WorkOrder.Status.CANCELLED,
+    ),
+    WorkOrder.Status.DONE: (),
+    WorkOrder.Status.CANCELLED: (WorkOrder.Status.SCHEDULED,),
+}
+
+EDITABLE_FIELDS = ("site_address", "instructions", "result_notes", "signed_by", "travel_km")
+
+
+# --- settings and helpers ------------------------------------------------------------------
+
+
+def labour_rate() -> Decimal:
+    """The hourly rate for engineers' time (``ACCORD_FIELD_LABOUR_RATE``, 3500 by default)."""
+    return Decimal(str(getattr(settings, "ACCORD_FIELD_LABOUR_RATE", "3500")))
+
+
+def field_currency() -> str:
+    configured = getattr(settings, "ACCORD_FIELD_CURRENCY", "")
+    if configured:
+        return str(configured)
+    currencies = getattr(settings, "ACCORD_CURRENCIES", ("RUB",))
+    return str(currencies[0]) if currencies else "RUB"
+
+
+def photo_max_bytes() -> int:
+    return int(getattr(settings, "ACCORD_FIELD_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def hours_cost(seconds: int, rate: Decimal) -> Decimal:
+    return money(Decimal(seconds) * rate / HOUR)
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    if isinstance(value, Decimal):
+        result = value
+    else:
+        try:
+            result = Decimal(str(value).strip().replace(",", ".").replace(" ", ""))
+        except (InvalidOperation, ValueError) as exc:
+            raise ValidationError({field: [_("Enter a number.")]}) from exc
+    if not result.is_finite():
+        raise ValidationError({field: [_("Enter a number.")]})
+    return result
+
+
+def _cases_visible_to(user: Any) -> Any:
+    try:
+        from accord.service.selectors import cases_visible_to
+    except ImportError:  # the cases part's selectors; the permission layer is the same
+        from accord.core.permissions import restrict
+        from accord.service.models import Case
+
+        return restrict(Case.objects.all(), user, Action.VIEW)
+    return cases_visible_to(user)
+
+
+def require_may(actor: Any, action: str, work_order: WorkOrder) -> None:
+    if not selectors.may(actor, action, work_order):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def _lock(actor: Any, work_order: WorkOrder, version: int | None = None) -> WorkOrder:
+    """The row locked for a read-modify-write, after the change check; a stale version is
+    refused rather than overwritten."""
+    require_may(actor, Action.CHANGE, work_order)
+    locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+    if version is not None and version != locked.version:
+        raise ConflictError(locked.version)
+    return locked
+
+
+def _require_open(work_order: WorkOrder, field: str = "status") -> None:
+    if not work_order.is_open:
+        raise ValidationError(
+            {
+                field: [
+                    _("Work order %(number)s is %(status)s; it can no longer be changed.")
+                    % {"number": work_order.number, "status": work_order.get_status_display()}
+                ]
+            }
+        )
+
+
+def _bump(work_order: WorkOrder, **values: Any) -> None:
+    WorkOrder.objects.filter(pk=work_order.pk).update(
+        version=F("version") + 1, updated_at=timezone.now(), **values
+    )
+    work_order.refresh_from_db()
+
+
+def _active_users(users: Iterable[Any], field: str) -> list[User]:
+    result: list[User] = []
+    for user in users:
+        if user is None:
+            continue
+        if not isinstance(user, User):
+            user = User.objects.filter(pk=user).first()
+        if user is None or not user.is_active:
+            raise ValidationError({field: [_("Choose an active user.")]})
+        if user not in result:
+            result.append(user)
+    return result
+
+
+def _check_schedule(
+    start: datetime.datetime | None, end: datetime.datetime | None
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    if start is None:
+        if end is not None:
+            raise ValidationError({"scheduled_start": [_("Enter when the visit starts.")]})
+        return None, None
+    if end is None:
+        end = start + DEFAULT_VISIT
+    if end <= start:
+        raise ValidationError({"scheduled_end": [_("The visit must end after it starts.")]})
+    if end - start > datetime.timedelta(days=7):
+        raise ValidationError({"scheduled_end": [_("A visit cannot last longer than 7 days.")]})
+    return start, end
+
+
+def default_site_address(case: Any) -> str:
+    """Where the visit goes: the installed unit's location, else the client's site address
+    (or its first address)."""
+    asset = getattr(case, "asset", None)
+    if asset is not None and asset.location:
+        return str(asset.location)
+    if case.company_id is None:
+        return ""
+    from accord.parties.models import Address
+
+    addresses = Address.objects.filter(company_id=case.company_id)
+    address = addresses.filter(kind=Address.Kind.SITE).first() or addresses.first()
+    return str(address) if address else ""
+
+
+def template_for_case(case: Any) -> ChecklistTemplate | None:
+    if case.category_id is None:
+        return None
+    return (
+        ChecklistTemplate.objects.filter(category_id=case.category_id, is_active=True)
+        .order_by("id")
+        .first()
+    )
+
+
+def _set_engineers(work_order: WorkOrder, lead: User | None, others: Sequence[User]) -> list[str]:
+    """Replace the engineers of a visit; returns their names for the audit entry."""
+    WorkOrderEngineer.objects.filter(work_order=work_order).delete()
+    rows = []
+    if lead is not None:
+        rows.append(WorkOrderEngineer(work_order=work_order, user=lead, is_lead=True))
+    rows += [
+        WorkOrderEngineer(work_order=work_order, user=user)
+        for user in others
+        if lead is None or user.pk != lead.pk
+    ]
+    WorkOrderEngineer.objects.bulk_create(rows)
+    return [str(row.user) for row in rows]
+
+
+# --- create, edit, schedule ----------------------------------------------------------------
+
+
+@transaction.atomic
+def work_order_create(
+    *,
+    actor: User,
+    case: Any,
+    scheduled_start: datetime.datetime | None = None,
+    scheduled_end: datetime.datetime | None = None,
+    lead_engineer: User | None = None,
+    engineers: Sequence[User] = (),
+    team: Team | None = None,
+    site_address: str | None = None,
+    instructions: str = "",
+    checklist_template: ChecklistTemplate | None = None,
+    checklist: Sequence[str] | None = None,
+) -> WorkOrder:
+    """A visit for a case. The client, contact and contract come from the case; the
+    checklist from the template chosen, else the lines typed, else the case category's
+    template."""
+    if not _cases_visible_to(actor).filter(pk=case.pk).exists():
+        raise ValidationError({"case": [_("Choose a case you can see.")]})
+    from accord.service.models import Case
+
+    if case.status == Case.Status.CLOSED:
+        raise ValidationError(
+            {"case": [_("The case is closed; reopen it before planning a visit.")]}
+        )
+    start, end = _check_schedule(scheduled_start, scheduled_end)
+    lead = _active_users([lead_engineer], "lead_engineer")
+    others = _active_users(engineers, "engineers")
+    lead_user = lead[0] if lead else None
+    if lead_user is None and others:
+        lead_user = others[0]
+    work_order = WorkOrder(
+        case=case,
+        company_id=case.company_id,
+        contact_id=case.contact_id,
+        contract_id=case.contract_id,
+        scheduled_start=start,
+        scheduled_end=end,
+        owner=lead_user,
+        team=team if team is not None else case.team,
+        site_address=(default_site_address(case) if site_address is None else site_address)[:255],
+        instructions=instructions,
+        labour_rate=labour_rate(),
+        currency=field_currency(),
+        created_by=actor,
+    )
+    require(actor, Action.ADD, work_order)
+    work_order.full_clean(exclude=["case", "company", "contact", "contract", "owner", "team"])
+    work_order.save()
+    names = _set_engineers(work_order, lead_user, others)
+    if checklist_template is not None:
+        steps = checklist_template.steps()
+    elif checklist is not None:
+        steps = [s.strip() for s in checklist if s and s.strip()]
+    else:
+        template = template_for_case(case)
+        steps = template.steps() if template else []
+    ChecklistItem.objects.bulk_create(
+        [
+            ChecklistItem(work_order=work_order, position=i, text=text[:255])
+            for i, text in enumerate(steps)
+        ]
+    )
+    values = {
+        **audit.snapshot(work_order),
+        "engineers": names,
+        "checklist": steps,
+    }
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE,
+        obj=work_order,
+        changes={k: [None, v] for k, v in values.items() if v not in (None, "", [], {}, False)},
+        related=case,
+    )
+    return work_order
+
+
+@transaction.atomic
+def work_order_update(
+    *, actor: User, work_order: WorkOrder, version: int | None, **fields: Any
+) -> WorkOrder:
+    """Edit the visit's site, instructions, result, signature name or travel distance."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    locked = _lock(actor, work_order, version)
+    if "travel_km" in fields:
+        km = _decimal(fields["travel_km"], "travel_km")
+        if km < 0:
+            raise ValidationError({"travel_km": [_("The distance cannot be negative.")]})
+        fields["travel_km"] = km
+    before = audit.snapshot(locked)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.full_clean(exclude=["case", "company", "contact", "contract", "owner", "team"])
+    changes = audit.diff(before, audit.snapshot(locked))
+    if not changes:
+        return locked
+    locked.version = F("version") + 1  # type: ignore[assignment]
+    locked.updated_at = timezone.now()
+    locked.save()
+    locked.refresh_from_db()
+    audit.record(
+        actor=actor, action=AuditEntry.Kind.CHANGE, obj=locked, changes=changes, related=locked.case
+    )
+    return locked
+
+
+def conflicts_for(work_order: WorkOrder) -> list[tuple[User, WorkOrder]]:
+    """Other open visits of this visit's engineers that overlap it in time."""
+    if work_order.scheduled_start is None or work_order.scheduled_end is None:
+        return []
+    rows = (
+        WorkOrderEngineer.objects.filter(
+            user__in=WorkOrderEngineer.objects.filter(work_order=work_order).values("user"),
+            work_order__scheduled_start__lt=work_order.scheduled_end,
+            work_order__scheduled_end__gt=work_order.scheduled_start,
+            work_order__status__in=WorkOrder.OPEN_STATUSES,
+        )
+        .exclude(work_order=work_order)
+        .select_related("user", "work_order")
+        .order_by("work_order__scheduled_start", "id")
+    )
+    return [(row.user, row.work_order) for row in rows]
+
+
+@transaction.atomic
+def work_order_schedule(
+    *,
+    actor: User,
+    work_order: WorkOrder,
+    version: int | None,
+    scheduled_start: datetime.datetime | None,
+    scheduled_end: datetime.datetime | None,
+    lead_engineer: User | None,
+    engineers: Sequence[User] = (),
+) -> tuple[WorkOrder, list[tuple[User, WorkOrder]]]:
+    """The dispatcher's move: when and who. Overlaps with the engineers' other visits are
+    allowed (a dispatcher may double-book on purpose) and returned as warnings."""
+    locked = _lock(actor, work_order, version)
+    _require_open(locked, "scheduled_start")
+    start, end = _check_schedule(scheduled_start, scheduled_end)
+    lead = _active_users([lead_engineer], "lead_engineer")
+    others = _active_users(engineers, "engineers")
+    lead_user = lead[0] if lead else (others[0] if others else None)
+    before = {
+        "scheduled_start": audit._plain(locked.scheduled_start),
+        "scheduled_end": audit._plain(locked.scheduled_end),
+        "owner": locked.owner_id,
+        "engineers": [str(r.user) for r in locked.engineer_rows.select_related("user")],
+    }
+    names = _set_engineers(locked, lead_user, others)
+    after = {
+        "scheduled_start": audit._plain(start),
+        "scheduled_end": audit._plain(end),
+        "owner": lead_user.pk if lead_user else None,
+        "engineers": names,
+    }
+    changes = audit.diff(before, after)
+    if changes:
+        _bump(locked, scheduled_start=start, scheduled_end=end, owner=lead_user)
+        audit.record(
+            actor=actor,
+            action=AuditEntry.Kind.CHANGE,
+            obj=locked,
+            changes=changes,
+            related=locked.case,
+            message=_("Visit scheduled"),
+        )
+    return locked, conflicts_for(locked)
+
+
+# --- status and time -----------------------------------------------------------------------
+
+
+def _running_entry(engineer: Any) -> TimeEntry | None:
+    return (
+        TimeEntry.objects.select_for_update()
+        .filter(engineer=engineer, ended_at__isnull=True)
+        .select_related("work_order")
+        .first()
+    )
+
+
+def _close_entry(entry: TimeEntry, ended_at: datetime.datetime) -> TimeEntry:
+    if ended_at <= entry.started_at:
+        ended_at = entry.started_at + datetime.timedelta(seconds=1)
+    if ended_at - entry.started_at > MAX_ENTRY:
+        raise ValidationError(
+            {
+                "ended_at": [
+                    _(
+                        "The timer started %(start)s has run for more than 24 hours; "
+                        "correct the entry by hand."
+                    )
+                    % {"start": timezone.localtime(entry.started_at).strftime("%Y-%m-%d %H:%M")}
+                ]
+            }
+        )
+    entry.ended_at = ended_at
+    entry.duration_seconds = int((ended_at - entry.started_at).total_seconds())
+    entry.save(update_fields=["ended_at", "duration_seconds"])
+    return entry
+
+
+def _start_timer(actor: User, work_order: WorkOrder, kind: str, now: datetime.datetime) -> None:
+    running = _running_entry(actor)
+    if running is not None:
+        if running.work_order_id != work_order.pk:
+            raise ValidationError(
+                {
+                    "kind": [
+                        _("Your timer on %(number)s is still running; stop it first.")
+                        % {"number": running.work_order.number}
+                    ]
+                }
+            )
+        if running.kind == kind:
+            return
+        _close_entry(running, now)
+    TimeEntry.objects.create(
+        work_order=work_order, engineer=actor, kind=kind, started_at=now, created_by=actor
+    )
+
+
+def _ensure_engineer(actor: User, work_order: WorkOrder) -> None:
+    """Timers are personal: whoever starts one joins the visit's engineers."""
+    WorkOrderEngineer.objects.get_or_create(work_order=work_order, user=actor)
+
+
+@transaction.atomic
+def work_order_set_status(
+    *, actor: User, work_order: WorkOrder, status: str, reason: str = ""
+) -> WorkOrder:
+    """Move a visit along its status machine; the one-tap buttons of the phone view.
+
+    Travelling starts the actor's travel timer, in progress their work timer, done stops
+    every running timer of the visit, works out its cost and records the visit and the
+    hours against the case's contract."""
+    locked = _lock(actor, work_order)
+    old = locked.status
+    if status not in WorkOrder.Status.values:
+        raise ValidationError({"status": [_("Unknown status.")]})
+    if status not in TRANSITIONS[old]:
+        raise ValidationError(
+            {
+                "status": [
+                    _("A work order cannot go from “%(old)s” to “%(new)s”.")
+                    % {
+                        "old": WorkOrder.Status(old).label,
+                        "new": WorkOrder.Status(status).label,
+                    }
+                ]
+            }
+        )
+    now = timezone.now()
+    values: dict[str, Any] = {"status": status}
+    if status == WorkOrder.Status.TRAVELLING:
+        _ensure_engineer(actor, locked)
+        _start_timer(actor, locked, TimeEntry.Kind.TRAVEL, now)
+    elif status == WorkOrder.Status.IN_PROGRESS:
+        _ensure_engineer(actor, locked)
+        _start_timer(actor, locked, TimeEntry.Kind.WORK, now)
+        if locked.started_at is None:
+            values["started_at"] = now
+    elif status in (WorkOrder.Status.DONE, WorkOrder.Status.CANCELLED):
+        running = TimeEntry.objects.select_for_update().filter(
+            work_order=locked, ended_at__isnull=True
+        )
+        for entry in running:
+            _close_entry(entry, now)
+        if status == WorkOrder.Status.DONE:
+            values["finished_at"] = now
+    elif status == WorkOrder.Status.SCHEDULED:
+        for entry in TimeEntry.objects.select_for_update().filter(
+            work_order=locked, ended_at__isnull=True
+        ):
+            _close_entry(entry, now)
+    _bump(locked, **values)
+    recompute_costs(locked)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CHANGE,
+        obj=locked,
+        changes={"status": [old, status]},
+        related=locked.case,
+        message=reason[:300],
+    )
+    if status == WorkOrder.Status.DONE:
+        record_contract_use(actor=actor, work_order=locked)
+    return locked
+
+
+@transaction.atomic
+def time_start(*, actor: User, work_order: WorkOrder, kind: str) -> TimeEntry:
+    """Start the actor's timer on a visit (switching from travel to work closes the first)."""
+    locked = _lock(actor, work_order)
+    _require_open(locked, "kind")
+    if kind not in TimeEntry.Kind.values:
+        raise ValidationError({"kind": [_("Choose work or travel.")]})
+    _ensure_engineer(actor, locked)
+    _start_timer(actor, locked, kind, timezone.now())
+    entry = TimeEntry.objects.get(engineer=actor, ended_at__isnull=True)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE,
+        obj=entry,
+        changes={"kind": [None, kind], "started_at": [None, audit._plain(entry.started_at)]},
+        related=locked,
+    )
+    return entry
+
+
+@transaction.atomic
+def time_stop(*, actor: User, work_order: WorkOrder) -> TimeEntry:
+    """Stop the actor's running timer on this visit."""
+    locked = _lock(actor, work_order)
+    entry = (
+        TimeEntry.objects.select_for_update()
+        .filter(work_order=locked, engineer=actor, ended_at__isnull=True)
+        .first()
+    )
+    if entry is None:
+        raise ValidationError({"kind": [_("You have no running timer on this work order.")]})
+    _close_entry(entry, timezone.now())
+    recompute_costs(locked)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CHANGE,
+        obj=entry,
+        changes={"ended_at": [None, audit._plain(entry.ended_at)]},
+        related=locked,
+    )
+    return entry
+
+
+def _check_entry(
+    *,
+    work_order: WorkOrder,
+    engineer: User,
+    started_at: datetime.datetime | None,
+    ended_at: datetime.datetime | None,
+    exclude_pk: int | None = None,
+) -> int:
+    if started_at is None:
+        raise ValidationError({"started_at": [_("Enter when the time started.")]})
+    if ended_at is None:
+        raise ValidationError({"ended_at": [_("Enter when the time ended.")]})
+    if ended_at <= started_at:
+        raise ValidationError(
+            {"ended_at": [_("The end must be after the start: time cannot be negative.")]}
+        )
+    if ended_at - started_at > MAX_ENTRY:
+        raise ValidationError({"ended_at": [_("A time entry cannot be longer than 24 hours.")]})
+    if ended_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"ended_at": [_("Time cannot be logged in the future.")]})
+    others = TimeEntry.objects.filter(engineer=engineer, started_at__lt=ended_at).filter(
+        Q(ended_at__gt=started_at) | Q(ended_at__isnull=True)
+    )
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    overlapping = others.select_related("work_order").first()
+    if overlapping is not None:
+        raise ValidationError(
+            {
+                "started_at": [
+                    _("%(engineer)s already has time logged from %(start)s on %(number)s.")
+                    % {
+                        "engineer": engineer,
+                        "start": timezone.localtime(overlapping.started_at).strftime(
+                            "%Y-%m-%d %H:%M"
+                        ),
+                        "number": overlapping.work_order.number,
+                    }
+                ]
+            }
+        )
+    return int((ended_at - started_at).total_seconds())
+
+
+@transaction.atomic
+def time_add(
+    *,
+    actor: User,
+    work_order: WorkOrder,
+    engineer: User | None = None,
+    kind: str = TimeEntry.Kind.WORK,
+    started_at: datetime.datetime | None,
+    ended_at: datetime.datetime | None,
+    note: str = "",
+) -> TimeEntry:
+    """Log time by hand (forgot the timer, or the dispatcher fills it in): no negative,
+    over-24-hour, future or overlapping entries."""
+    locked = _lock(actor, work_order)
+    _require_open(locked, "started_at")
+    engineer = engineer or actor
+    if kind not in TimeEntry.Kind.values:
+        raise ValidationError({"kind": [_("Choose work or travel.")]})
+    if not WorkOrderEngineer.objects.filter(work_order=locked, user=engineer).exists():
+        if engineer.pk != actor.pk:
+            raise ValidationError({"engineer": [_("This engineer is not on the work order.")]})
+        _ensure_engineer(actor, locked)
+    seconds = _check_entry(
+        work_order=locked, engineer=engineer, started_at=started_at, ended_at=ended_at
+    )
+    assert started_at is not None  # checked above
+    entry = TimeEntry.objects.create(
+        work_order=locked,
+        engineer=engineer,
+        kind=kind,
+        started_at=started_at,
+        ended_at=ended_at,
+        duration_seconds=seconds,
+        note=note[:255],
+        created_by=actor,
+    )
+    recompute_costs(locked)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE,
+        obj=entry,
+        changes={
+            "engineer": [None, str(engineer)],
+            "kind": [None, kind],
+            "started_at": [None, audit._plain(started_at)],
+            "ended_at": [None, audit._plain(ended_at)],
+        },
+        related=locked,
+    )
+    return entry
+
+
+@transaction.atomic
+def time_entry_update(
+    *,
+    actor: User,
+    entry: TimeEntry,
+    started_at: datetime.datetime | None,
+    ended_at: datetime.datetime | None,
+    kind: str | None = None,
+    note: str | None = None,
+) -> TimeEntry:
+    """Correct an entry (also the way to close a timer left running overnight)."""
+    locked = _lock(actor, entry.work_order)
+    _require_open(locked, "started_at")
+    current = TimeEntry.objects.select_for_update().get(pk=entry.pk)
+    seconds = _check_entry(
+        work_order=locked,
+        engineer=current.engineer,
+        started_at=started_at,
+        ended_at=ended_at,
+        exclude_pk=current.pk,
+    )
+    before = audit.snapshot(current, ["kind", "started_at", "ended_at", "note"])
+    assert started_at is not None  # checked above
+    current.started_at = started_at
+    current.ended_at = ended_at
+    current.duration_seconds = seconds
+    if kind is not None:
+        if kind not in TimeEntry.Kind.values:
+            raise ValidationError({"kind": [_("Choose work or travel.")]})
+        current.kind = kind
+    if note is not None:
+        current.note = note[:255]
+    current.save()
+    recompute_costs(locked)
+    changes = audit.diff(
+        before, audit.snapshot(current, ["kind", "started_at", "ended_at", "note"])
+    )
+    audit.record(
+        actor=actor, action=AuditEntry.Kind.CHANGE, obj=current, changes=changes, related=locked
+    )
+    return current
+
+
+@transaction.atomic
+def time_entry_delete(*, actor: User, entry: TimeEntry) -> None:
+    locked = _lock(actor, entry.work_order)
+    _require_open(locked, "started_at")
+    entry_audit = audit.build(
+        actor=actor,
+        action=AuditEntry.Kind.DELETE,
+        obj=entry,
+        changes={
+            "engineer": [str(entry.engineer), None],
+            "kind": [entry.kind, None],
+            "started_at": [audit._plain(entry.started_at), None],
+            "ended_at": [audit._plain(entry.ended_at), None],
+        },
+        related=locked,
+    )
+    entry.delete()
+    entry_audit.save()
+    recompute_costs(locked)
+
+
+def recompute_costs(work_order: WorkOrder) -> WorkOrder:
+    """Sum the visit's closed time and materials in SQL and store the costs (Decimal)."""
+    seconds = dict(
+        TimeEntry.objects.filter(work_order=work_order, ended_at__isnull=False)
+        .values_list("kind")
+        .annotate(total=Sum("duration_seconds"))
+        .values_list("kind", "total")
+    )
+    work_seconds = int(seconds.get(TimeEntry.Kind.WORK) or 0)
+    travel_seconds = int(seconds.get(TimeEntry.Kind.TRAVEL) or 0)
+    materials = (
+        MaterialUse.objects.filter(work_order=work_order).aggregate(total=Sum("total"))["total"]
+        or ZERO
+    )
+    rate = work_order.labour_rate
+    labour = hours_cost(work_seconds, rate)
+    travel = hours_cost(travel_seconds, rate)
+    materials = money(Decimal(materials))
+    values = {
+        "work_seconds": work_seconds,
+        "travel_seconds": travel_seconds,
+        "labour_cost": labour,
+        "travel_cost": travel,
+        "materials_cost": materials,
+        "total_cost": labour + travel + materials,
+    }
+    WorkOrder.objects.filter(pk=work_order.pk).update(**values)
+    for name, value in values.items():
+        setattr(work_order, name, value)
+    return work_order
+
+
+# --- contract consumption ------------------------------------------------------------------
+
+
+def record_contract_use(*, actor: User, work_order: WorkOrder) -> str:
+    """On finishing: one visit and the hours worked against the case's contract, when it is
+    in force and includes them; otherwise nothing is recorded and the visit says why."""
+    from accord.contracts.models import Entitlement
+
+    contract = work_order.contract
+    day = timezone.localdate(work_order.finished_at or timezone.now())
+    if contract is None:
+        note = _("No service contract: nothing recorded against a contract.")
+    elif not contract.is_in_force(day):
+        note = _("Contract %(number)s is not in force on %(day)s: nothing recorded.") % {
+            "number": contract.number,
+            "day": day.isoformat(),
+        }
+    else:
+        units = set(
+            Entitlement.objects.filter(
+                contract=contract, unit__in=[Entitlement.Unit.VISITS, Entitlement.Unit.HOURS]
+            ).values_list("unit", flat=True)
+        )
+        hours = (Decimal(work_order.work_seconds) / HOUR).quantize(CENT, ROUND_HALF_UP)
+        recorded = []
+        if Entitlement.Unit.VISITS in units:
+            _record_consumption(
+                actor, work_order, contract, Entitlement.Unit.VISITS, Decimal(1), day
+            )
+            recorded.append(_("1 visit"))
+        if Entitlement.Unit.HOURS in units and hours > 0:
+            _record_consumption(actor, work_order, contract, Entitlement.Unit.HOURS, hours, day)
+            recorded.append(_("%(hours)s h") % {"hours": hours})
+        if recorded:
+            note = _("Recorded against contract %(number)s: %(what)s.") % {
+                "number": contract.number,
+                "what": ", ".join(str(r) for r in recorded),
+            }
+        else:
+            note = _("Contract %(number)s includes no visits or hours: nothing recorded.") % {
+                "number": contract.number
+            }
+    WorkOrder.objects.filter(pk=work_order.pk).update(consumption_note=note[:255])
+    work_order.consumption_note = note[:255]
+    return note
+
+
+def _record_consumption(
+    actor: User,
+    work_order: WorkOrder,
+    contract: Any,
+    unit: str,
+    quantity: Decimal,
+    day: datetime.date,
+) -> None:
+    """Through the contracts part's service (it allows anyone who may change work orders)."""
+    from accord.contracts.services import record_consumption
+
+    record_consumption(
+        actor=actor,
+        contract=contract,
+        unit=unit,
+        quantity=quantity,
+        occurred_on=day,
+        case=work_order.case,
+        source=work_order.number,
+    )
+
+
+# --- checklist, materials, photos, notes ---------------------------------------------------
+
+
+@transaction.atomic
+def checklist_tick(*, actor: User, item: ChecklistItem, is_done: bool) -> ChecklistItem:
+    locked = _lock(actor, item.work_order)
+    _require_open(locked, "is_done")
+    current = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    if current.is_done == is_done:
+        return current
+    current.is_done = is_done
+    current.done_by = actor if is_done else None
+    current.done_at = timezone.now() if is_done else None
+    current.save(update_fields=["is_done", "done_by", "done_at"])
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CHANGE,
+        obj=current,
+        changes={"is_done": [not is_done, is_done]},
+        related=locked,
+    )
+    return current
+
+
+@transaction.atomic
+def checklist_add(*, actor: User, work_order: WorkOrder, text: str) -> ChecklistItem:
+    locked = _lock(actor, work_order)
+    _require_open(locked, "text")
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": [_("Describe the step.")]})
+    if len(text) > 255:
+        raise ValidationError({"text": [_("At most 255 characters.")]})
+    last = ChecklistItem.objects.filter(work_order=locked).order_by("-position").first()
+    item = ChecklistItem.objects.create(
+        work_order=locked, text=text, position=(last.position + 1) if last else 0
+    )
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE,
+        obj=item,
+        changes={"text": [None, text]},
+        related=locked,
+    )
+    return item
+
+
+def _catalogue_cost(product: Any, currency: str) -> Decimal | None:
+    from accord.catalog.selectors import default_price_list, price_of
+
+    price_list = default_price_list(currency)
+    return price_of(product, price_list) if price_list is not None else None
+
+
+@transaction.atomic
+def material_add(
+    *,
+    actor: User,
+    work_order: WorkOrder,
+    product: Any = None,
+    description: str = "",
+    quantity: Any,
+    unit_cost: Any = None,
+) -> MaterialUse:
+    """A part used on the visit. A catalogue product's price (in the visit's currency) is
+    the default cost; a typed material needs a description and a cost."""
+    locked = _lock(actor, work_order)
+    _require_open(locked, "quantity")
+    description = (description or "").strip()
+    if product is None and not description:
+        raise ValidationError(
+            {"product": [_("Choose a product from the catalogue or describe the material.")]}
+        )
+    if product is not None and not product.is_active:
+        raise ValidationError({"product": [_("This product is no longer sold.")]})
+    if quantity in (None, ""):
+        raise ValidationError({"quantity": [_("Enter the quantity.")]})
+    qty = _decimal(quantity, "quantity")
+    if qty <= 0:
+        raise ValidationError({"quantity": [_("The quantity must be more than zero.")]})
+    if qty != qty.quantize(Decimal("0.001")):
+        raise ValidationError({"quantity": [_("At most three decimal places.")]})
+    if unit_cost in (None, ""):
+        cost = _catalogue_cost(product, locked.currency) if product is not None else None
+        if cost is None:
+            raise ValidationError(
+                {
+                    "unit_cost": [
+                        _("No catalogue price in %(currency)s: enter the unit cost.")
+                        % {"currency": locked.currency}
+                    ]
+                }
+            )
+    else:
+        cost = _decimal(unit_cost, "unit_cost")
+    if cost < 0:
+        raise ValidationError({"unit_cost": [_("The cost cannot be negative.")]})
+    if cost != cost.quantize(CENT):
+        raise ValidationError({"unit_cost": [_("At most two decimal places.")]})
+    material = MaterialUse(
+        work_order=locked,
+        product=product,
+        description=description[:255] or (product.name[:255] if product else ""),
+        quantity=qty,
+        unit_cost=cost,
+        currency=locked.currency,
+        total=money(qty * cost),
+        added_by=actor,
+    )
+    try:
+        material.full_clean(exclude=["total", "work_order", "product", "added_by"])
+    except ValidationError:
+        raise
+    material.save()
+    recompute_costs(locked)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE,
+        obj=material,
+        changes={
+            "description": [None, material.description],
+            "quantity": [None, str(qty)],
+            "unit_cost": [None, str(cost)],
+            "currency": [None, material.currency],
+        },
+        related=locked,
+    )
+    return material
+
+
+@transaction.atomic
+def material_remove(*, actor: User, material: MaterialUse) -> None:
+    locked = _lock(actor, material.work_order)
+    _require_open(locked, "quantity")
+    entry = audit.build(
+        actor=actor,
+        action=AuditEntry.Kind.DELETE,
+        obj=material,
+        changes={
+            "description": [material.description, None],
+            "quantity": [str(material.quantity), None],
+            "unit_cost": [str(material.unit_cost), None],
+        },
+        related=locked,
+    )
+    material.delete()
+    entry.save()
+    recompute_costs(locked)
+
+
+def _check_image(upload: UploadedFile) -> str:
+    """Refuse anything that is not a real image Pillow can read, or too big."""
+    from PIL import Image, UnidentifiedImageError
+
+    limit = photo_max_bytes()
+    if upload.size is None or upload.size == 0:
+        raise ValidationError({"image": [_("The file is empty.")]})
+    if upload.size > limit:
+        raise ValidationError(
+            {
+                "image": [
+                    _("The photo is too large (%(size)s MB); the limit is %(limit)s MB.")
+                    % {
+                        "size": round(upload.size / 1024 / 1024, 1),
+                        "limit": round(limit / 1024 / 1024, 1),
+                    }
+                ]
+            }
+        )
+    data = upload.read()
+    upload.seek(0)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            kind = image.format or ""
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValidationError({"image": [_("This file is not an image we can read.")]}) from exc
+    if kind not in PHOTO_FORMATS:
+        raise ValidationError({"image": [_("Send a JPEG, PNG, WebP or GIF photo.")]})
+    return PHOTO_FORMATS[kind]
+
+
+@transaction.atomic
+def photo_add(
+    *, actor: User, work_order: WorkOrder, upload: UploadedFile, caption: str = ""
+) -> WorkOrderPhoto:
+    locked = _lock(actor, work_order)
+    _require_open(locked, "image")
+    content_type = _check_image(upload)
+    photo = WorkOrderPhoto(
+        work_order=locked,
+        caption=(caption or "").strip()[:255],
+        content_type=content_type,
+        size=upload.size or 0,
+        uploaded_by=actor,
+    )
+    photo.image.save(upload.name or "photo", upload, save=False)
+    photo.save()
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE,
+        obj=photo,
+        changes={"image": [None, photo.image.name], "caption": [None, photo.caption]},
+        related=locked,
+    )
+    return photo
+
+
+@transaction.atomic
+def note_add(*, actor: User, work_order: WorkOrder, text: str) -> WorkOrderNote:
+    locked = _lock(actor, work_order)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": [_("Write the note.")]})
+    if len(text) > 5000:
+        raise ValidationError({"text": [_("At most 5000 characters.")]})
+    note = WorkOrderNote.objects.create(work_order=locked, author=actor, text=text)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE,
+        obj=note,
+        changes={"text": [None, text]},
+        related=locked,
+    )
+    return note
+
+
+# --- checklist templates (settings) --------------------------------------------------------
+
+
+@transaction.atomic
+def checklist_template_save(
+    *,
+    actor: User,
+    template: ChecklistTemplate | None = None,
+    name: str,
+    category: Any = None,
+    items: str,
+    is_active: bool = True,
+) -> ChecklistTemplate:
+    """Administrators and the head of service keep the checklists."""
+    from accord.core.permissions import Scope, user_scope
+
+    if not (
+        getattr(actor, "is_administrator", False)
+        or user_scope(actor, "work_order", Action.DELETE) == Scope.ALL
+    ):
+        raise PermissionDenied(_("Only administrators and the head of service may do this."))
+    creating = template is None
+    obj = template or ChecklistTemplate()
+    before = {} if creating else audit.snapshot(obj)
+    obj.name = (name or "").strip()
+    obj.category = category
+    obj.items = "\n".join(line.strip() for line in (items or "").splitlines() if line.strip())
+    obj.is_active = is_active
+    if not obj.items:
+        raise ValidationError({"items": [_("Enter at least one step.")]})
+    obj.full_clean()
+    try:
+        obj.save()
+    except IntegrityError as exc:  # pragma: no cover - no unique constraint today
+        raise ValidationError({"name": [str(exc)]}) from exc
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CREATE if creating else AuditEntry.Kind.CHANGE,
+        obj=obj,
+        changes=audit.diff(before, audit.snapshot(obj)),
+    )
+    return obj
