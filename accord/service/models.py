@@ -300,6 +300,17 @@ class Case(TrackedModel):
         verbose_name=_("merged into"),
         editable=False,
     )
+    # A closed case that the client writes about after the reopen window (settings
+    # ACCORD_CASE_REOPEN_DAYS) is not reopened: a new case follows it up and links back here.
+    follow_up_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("follow-up of"),
+        editable=False,
+    )
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
 
     class Meta:
