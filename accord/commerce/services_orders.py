@@ -479,6 +479,10 @@ def _set_status(*, actor: User, order: Order, status: str, message: str = "") ->
         related=order.company,
         message=message,
     )
+    if status == Order.Status.COMPLETED:
+        from accord.feedback.services import survey_create_for_order  # V4: ask for a rating
+
+        survey_create_for_order(order=order, actor=actor)
     return order
 
 

@@ -6,3 +6,15 @@ class FeedbackConfig(AppConfig):
     name = "accord.feedback"
     label = "feedback"
     verbose_name = _("Client feedback")
+
+    def ready(self) -> None:
+        from accord.feedback.receivers import on_case_status_changed
+        from accord.service.panels import CasePanel, register_case_panel
+        from accord.service.signals import case_status_changed
+
+        case_status_changed.connect(
+            on_case_status_changed, dispatch_uid="feedback_survey_on_resolve"
+        )
+        register_case_panel(
+            CasePanel("feedback", _("Client's rating"), "feedback:case_panel", "case", 80)
+        )
