@@ -15,3 +15,4 @@ class ServiceConfig(AppConfig):
                 "case", _("Cases"), "service.Case", owner_paths=("owner",), team_paths=("team",)
             )
         )
+        from accord.service import routing  # noqa: F401

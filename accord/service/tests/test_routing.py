@@ -180,7 +180,7 @@ def test_round_robin_goes_round_the_team_in_id_order_and_wraps():
 def test_round_robin_continues_after_the_last_assigned_even_when_they_left():
     team = Team.objects.create(name="First line B")
     queue = _queue("Desk", team)
-    a, b, c = _agents(team, 3)
+    _a, b, c = _agents(team, 3)
     User.objects.filter(pk=b.pk).update(is_active=False)
     Queue.objects.filter(pk=queue.pk).update(last_assigned=b)
     case = _case(queue=Queue.objects.get(pk=queue.pk))
@@ -239,7 +239,7 @@ def test_manual_queue_and_no_candidates_leave_the_case_unassigned(second_line):
 def test_a_case_with_an_agent_keeps_them():
     team = Team.objects.create(name="Keep")
     queue = _queue("Desk", team)
-    a, b = _agents(team, 2)
+    _a, b = _agents(team, 2)
     case = _case(queue=queue, owner=b)
     routing.route_case(case=case, actor=None)
     assert Case.objects.get(pk=case.pk).owner_id == b.pk
