@@ -17,7 +17,14 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Service contracts")
 
     def ready(self) -> None:
+        from accord.core.cards import (
+            CardAction,
+            CardPanel,
+            register_card_action,
+            register_card_panel,
+        )
         from accord.core.permissions import ObjectType, register_object_type
+        from accord.service.panels import CasePanel, register_case_panel
         from accord.service.signals import case_opening
 
         register_object_type(
@@ -30,3 +37,30 @@ class ContractsConfig(AppConfig):
             )
         )
         case_opening.connect(on_case_opening, dispatch_uid="contracts.case_coverage")
+        register_case_panel(
+            CasePanel(
+                key="coverage",
+                title=_("Coverage"),
+                url_name="contracts:case_coverage",
+                object_type="case",
+                position=20,
+            )
+        )
+        register_card_panel(
+            CardPanel(
+                key="service_contracts",
+                title=_("Service contracts and units"),
+                url_name="contracts:company_panel",
+                object_type="service_contract",
+                position=60,
+            )
+        )
+        register_card_action(
+            CardAction(
+                key="new_service_contract",
+                label=_("New service contract"),
+                url_name="contracts:contract_create",
+                object_type="service_contract",
+                position=60,
+            )
+        )
