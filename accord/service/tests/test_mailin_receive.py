@@ -119,6 +119,12 @@ def test_attachments_and_inline_images_are_stored(desk):
         .order_by("id")
         .values_list("name", "content_type", "size")
     ) == [("logo.png", "image/png", 48), ("invoice.pdf", "application/pdf", 87)]
+    logo = CaseAttachment.objects.get(name="logo.png")
+    assert CaseMessage.objects.get(pk=message.pk).body_html == (
+        '<p>Hello,<br>the invoice is <a href="https://example.org/inv" target="_blank" '
+        'rel="noopener noreferrer">attached</a>. Our logo is below.</p>'
+        f'<img src="/cases/files/{logo.pk}/" alt="logo">'
+    )
 
 
 def test_reply_by_subject_reference_is_added_to_the_case(desk):
