@@ -22,6 +22,11 @@ def _membership(user: Any) -> Exists:
     return Exists(WorkOrderEngineer.objects.filter(work_order=OuterRef("pk"), user=user.pk))
 
 
+def membership_q(user: Any) -> Q:
+    """Work orders the user is an engineer on (lead or not)."""
+    return Q(_membership(user))
+
+
 def work_orders_visible_to(user: Any, action: str = Action.VIEW) -> QuerySet[WorkOrder]:
     """Work orders ``user`` may do ``action`` on: the record rules, plus the visits the user
     is an engineer on when the role grants the action on own records at all."""
