@@ -1063,10 +1063,11 @@ CATEGORY_FIELDS = ("name", "name_ru", "name_fr", "name_de", "is_active")
 def category_save(
     *, actor: User, fields: dict[str, Any], category: Category | None = None
 ) -> Category:
-    """Create or rename a case category (in four languages) or switch it on or off."""
-    from accord.core.permissions import require_administrator
+    """Create or rename a case category (in four languages) or switch it on or off.
+    Administrators and the head of service only."""
+    from accord.service.routing import require_queue_manager
 
-    require_administrator(actor)
+    require_queue_manager(actor)
     unknown = sorted(set(fields) - set(CATEGORY_FIELDS))
     if unknown:
         raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
@@ -1108,9 +1109,9 @@ def category_save(
 @transaction.atomic
 def category_move(*, actor: User, category: Category, direction: str) -> None:
     """Swap a category with its neighbour ("up" or "down") in the order forms show them."""
-    from accord.core.permissions import require_administrator
+    from accord.service.routing import require_queue_manager
 
-    require_administrator(actor)
+    require_queue_manager(actor)
     items = list(Category.objects.select_for_update().order_by("position", "id"))
     index = next((i for i, item in enumerate(items) if item.pk == category.pk), None)
     if index is None or direction not in ("up", "down"):
