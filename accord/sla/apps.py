@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +8,44 @@ class SlaConfig(AppConfig):
     name = "accord.sla"
     label = "sla"
     verbose_name = _("Service levels")
+
+    def ready(self) -> None:
+        from accord.service import signals
+        from accord.service.panels import CasePanel, register_case_panel
+
+        signals.case_opened.connect(_case_opened, dispatch_uid="sla_case_opened")
+        signals.case_status_changed.connect(
+            _case_status_changed, dispatch_uid="sla_case_status_changed"
+        )
+        signals.case_message_added.connect(
+            _case_message_added, dispatch_uid="sla_case_message_added"
+        )
+        register_case_panel(
+            CasePanel(
+                key="sla",
+                title=_("Service level"),
+                url_name="sla:case_panel",
+                object_type="case",
+                position=10,
+            )
+        )
+
+
+def _case_opened(sender: Any, case: Any, actor: Any = None, **kwargs: Any) -> None:
+    from accord.sla.clocks import start_clocks
+
+    start_clocks(case=case, actor=actor)
+
+
+def _case_status_changed(
+    sender: Any, case: Any, old: str, new: str, actor: Any = None, **kwargs: Any
+) -> None:
+    from accord.sla.clocks import status_changed
+
+    status_changed(case=case, old=old, new=new, actor=actor)
+
+
+def _case_message_added(sender: Any, message: Any, actor: Any = None, **kwargs: Any) -> None:
+    from accord.sla.clocks import message_added
+
+    message_added(message=message, actor=actor)

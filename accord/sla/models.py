@@ -135,6 +135,7 @@ class SlaPolicy(TranslatedName):
         verbose_name=_("escalate to"),
         help_text=_("Who is told when a target is missed, besides the queue's supervisor."),
     )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["position", "id"]
@@ -167,3 +168,45 @@ class SlaTarget(models.Model):
 
     def __str__(self) -> str:
         return self.get_priority_display()
+
+
+class SlaClock(models.Model):
+    """The bookkeeping behind one case's SLA timers (the due times themselves are on the case).
+
+    ``next_check_at`` is the next moment the periodic check has something to do for this case
+    (a warning or a breach); it is empty when nothing is pending, so the check reads only the
+    rows that are due through a partial index instead of scanning every open case. The flags
+    make each warning, breach and escalation happen once."""
+
+    case = models.OneToOneField(
+        "service.Case",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sla_clock",
+        verbose_name=_("case"),
+    )
+    first_response_warn_at = models.DateTimeField(null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    first_response_warned = models.BooleanField(default=False)
+    resolution_warned = models.BooleanField(default=False)
+    first_response_breach_noted = models.BooleanField(default=False)
+    resolution_breach_noted = models.BooleanField(default=False)
+    # The resolution clock runs from here (opening, or the last reopening) ...
+    resolution_started_at = models.DateTimeField(null=True, blank=True)
+    # ... plus the working minutes spent waiting for the client since then.
+    paused_minutes = models.PositiveIntegerField(default=0)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                name="slaclock_next_check_idx",
+                condition=Q(next_check_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"CS-{self.case_id}"
