@@ -20,6 +20,17 @@ from accord.servicereports.filters import ServiceFilter
 from accord.servicereports.scoping import created_in, scoped_cases
 
 LOW_LIST_LIMIT = 50
+LOW_LIST_FIELDS = (
+    "case_id",
+    "order_id",
+    "agent_id",
+    "company_id",
+    "follow_up_id",
+    "answered_at",
+    "score",
+    "comment",
+    "is_complaint",
+)
 
 
 def scoped_surveys(user: Any, report_filter: ServiceFilter, action: str = Action.VIEW) -> Any:

@@ -238,4 +238,4 @@ def survey_complaint(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)
-    return redirect(survey.subject_url)
+    return redirect(survey.subject_url or "feedback:results")
