@@ -360,6 +360,20 @@ def conflicts_for(work_order: WorkOrder) -> list[tuple[User, WorkOrder]]:
     return [(row.user, row.work_order) for row in rows]
 
 
+def conflict_text(engineer: User, other: WorkOrder) -> str:
+    """The dispatcher's warning for one overlap."""
+    return _("%(engineer)s already has %(number)s at %(start)s–%(end)s.") % {
+        "engineer": engineer.get_full_name() or engineer.username,
+        "number": other.number,
+        "start": timezone.localtime(other.scheduled_start).strftime("%d.%m %H:%M")
+        if other.scheduled_start
+        else "",
+        "end": timezone.localtime(other.scheduled_end).strftime("%H:%M")
+        if other.scheduled_end
+        else "",
+    }
+
+
 @transaction.atomic
 def work_order_schedule(
     *,

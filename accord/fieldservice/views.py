@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.core.errors import ConflictError
 from accord.core.http import AuthedHttpRequest
-from accord.core.models import Team, User
+from accord.core.models import Team
 from accord.core.permissions import Action, Scope, allows, user_scope
 from accord.fieldservice import selectors, services
 from accord.fieldservice.forms import (
@@ -196,7 +196,7 @@ def work_order_create(request: AuthedHttpRequest) -> HttpResponse:
                 request, _("Work order %(number)s created.") % {"number": work_order.number}
             )
             for engineer, other in services.conflicts_for(work_order):
-                messages.warning(request, _conflict_text(engineer, other))
+                messages.warning(request, services.conflict_text(engineer, other))
             return redirect(work_order.get_absolute_url())
     return render(request, "fieldservice/work_order_form.html", {"form": form, "case": case})
 
@@ -206,19 +206,6 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError) as exc:
         raise Http404 from exc
-
-
-def _conflict_text(engineer: User, other: WorkOrder) -> str:
-    return _("%(engineer)s already has %(number)s at %(start)s–%(end)s.") % {
-        "engineer": engineer.get_full_name() or engineer.username,
-        "number": other.number,
-        "start": timezone.localtime(other.scheduled_start).strftime("%d.%m %H:%M")
-        if other.scheduled_start
-        else "",
-        "end": timezone.localtime(other.scheduled_end).strftime("%H:%M")
-        if other.scheduled_end
-        else "",
-    }
 
 
 def _detail_context(request: AuthedHttpRequest, work_order: WorkOrder) -> dict[str, Any]:
@@ -241,7 +228,7 @@ def _detail_context(request: AuthedHttpRequest, work_order: WorkOrder) -> dict[s
         "running": running,
         "photos": list(work_order.photos.all()),
         "notes": list(work_order.notes.select_related("author")[:50]),
-        "conflicts": [_conflict_text(u, o) for u, o in services.conflicts_for(work_order)],
+        "conflicts": [services.conflict_text(u, o) for u, o in services.conflicts_for(work_order)],
         "actions": status_actions(work_order) if can_change else [],
         "can_cancel": can_change
         and work_order.status in services.TRANSITIONS
@@ -339,7 +326,7 @@ def work_order_schedule(request: AuthedHttpRequest, pk: int) -> HttpResponse:
                 request, _("Work order %(number)s planned.") % {"number": work_order.number}
             )
             for engineer, other in conflicts:
-                messages.warning(request, _conflict_text(engineer, other))
+                messages.warning(request, services.conflict_text(engineer, other))
             if work_order.scheduled_start:
                 day = timezone.localtime(work_order.scheduled_start).date().isoformat()
                 return redirect(reverse("fieldservice:dispatch") + f"?date={day}")
