@@ -31,6 +31,7 @@ from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accord.service.sanitize import sanitize_html
 
@@ -100,15 +101,15 @@ class ParsedMail:
         """Why this message is machine-sent (auto-reply, bounce, bulk) — or ``""``."""
         sender = self.from_address.lower().split("@")[0]
         if sender in BOUNCE_SENDERS or self.content_type == "multipart/report":
-            return _("bounce")
+            return pgettext("ignored mail", "bounce")
         if self.auto_submitted and self.auto_submitted.lower() != "no":
-            return _("auto-reply")
+            return pgettext("ignored mail", "auto-reply")
         if self.auto_reply_header:
-            return _("auto-reply")
+            return pgettext("ignored mail", "auto-reply")
         if self.precedence.lower() in ("bulk", "junk", "auto_reply"):
-            return _("bulk mail")
+            return pgettext("ignored mail", "bulk mail")
         if self.return_path == "<>":
-            return _("bounce")
+            return pgettext("ignored mail", "bounce")
         return ""
 
     @property
@@ -420,12 +421,15 @@ def parse_mail(raw: bytes, *, attachment_limit: int | None = None) -> ParsedMail
     if message.get_content_maintype() == "multipart" and not message.is_multipart():
         repaired = _repair_boundary(raw)
         parsed.problems.append(
-            _("The message's MIME structure was broken (no boundary between its parts); %(what)s")
-            % {
-                "what": _("its parts were recovered.")
-                if repaired
-                else _("its whole body was kept as text.")
-            }
+            _(
+                "The message's MIME structure was broken (no boundary between its parts); its "
+                "parts were recovered."
+            )
+            if repaired
+            else _(
+                "The message's MIME structure was broken (no boundary between its parts); its "
+                "whole body was kept as text."
+            )
         )
         if repaired is not None:
             raw = repaired
