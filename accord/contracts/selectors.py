@@ -22,6 +22,7 @@ from accord.core.permissions import Action, restrict
 from accord.parties.selectors import companies_visible_to
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 def contracts_visible_to(user: Any, action: str = Action.VIEW) -> QuerySet[ServiceContract]:
@@ -145,8 +146,8 @@ def balances(contract_ids: list[int]) -> dict[int, list[Balance]]:
             Balance(
                 unit=unit,
                 label=str(labels.get(unit, unit)),
-                included=Decimal(included),
-                consumed=Decimal(used or 0),
+                included=Decimal(included).quantize(CENT),
+                consumed=Decimal(used or 0).quantize(CENT),
             )
         )
     return result
