@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
 from accord.service.mailparse import (
@@ -117,18 +118,20 @@ def _id_variants(ids: list[str]) -> list[str]:
     return variants
 
 
+def messages_with_ids(ids: list[str]) -> QuerySet[CaseMessage]:
+    """Case messages by Message-ID through the partial index ``casemsg_msgid_idx``: the
+    index's own condition (``message_id <> ''``) must be in the query, or SQLite cannot use
+    it and scans every message."""
+    return CaseMessage.objects.filter(message_id__in=ids).exclude(message_id="")
+
+
 def _case_for_headers(mail: ParsedMail) -> Case | None:
     ids = [mail.in_reply_to] if mail.in_reply_to else []
     ids += list(reversed(mail.references))[:REFERENCES_CHECKED]
     variants = _id_variants(ids)
     if not variants:
         return None
-    case_id = (
-        CaseMessage.objects.filter(message_id__in=variants)
-        .order_by("-id")
-        .values_list("case_id", flat=True)
-        .first()
-    )
+    case_id = messages_with_ids(variants).order_by("-id").values_list("case_id", flat=True).first()
     return Case.objects.filter(pk=case_id).first() if case_id else None
 
 
@@ -160,7 +163,8 @@ def _find_sender(address: str) -> tuple[Any, Any]:
     point = (
         ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, normalized=normalized)
         .select_related("contact__primary_company", "company")
-        .order_by("contact_id", "id")  # contacts before company-wide addresses (nulls last)
+        # A person's address before the same address on a company (info@ shared by both).
+        .order_by(F("contact_id").asc(nulls_last=True), "id")
         .first()
     )
     if point is None:
@@ -246,7 +250,7 @@ def receive_mail(raw: bytes) -> MailInResult:
     with transaction.atomic():
         if mail.message_id:
             existing = (
-                CaseMessage.objects.filter(message_id__in=_id_variants([mail.message_id]))
+                messages_with_ids(_id_variants([mail.message_id]))
                 .select_related("case")
                 .order_by("id")
                 .first()

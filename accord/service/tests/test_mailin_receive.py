@@ -366,3 +366,29 @@ def test_message_without_subject_or_text(desk):
 
     assert case.subject == "(no subject)"
     assert _messages(case) == [("inbound", "(no text)")]
+
+
+def test_message_id_lookups_use_the_partial_index():
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the query plan text is SQLite's")
+    query = mailin.messages_with_ids(["<a@b>", "a@b"]).order_by("-id").values("case_id")[:1]
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(row[-1] for row in cursor.fetchall())
+
+    assert "USING INDEX casemsg_msgid_idx" in plan
+
+
+def test_an_address_on_both_a_company_and_a_person_finds_the_person(desk):
+    manager = user_with_role("service_manager", first_name="Oleg", last_name="Head")
+    company = make_company(owner=manager, name="Teplo", emails=["info@teplo.example"])
+    person = make_contact(owner=manager, company=company, emails=["info@teplo.example"])
+    other = make_company(owner=manager, name="Shared", emails=["office@shared.example"])
+
+    assert mailin._find_sender("INFO@teplo.example") == (person, company)
+    assert mailin._find_sender("office@shared.example") == (None, other)
+    assert mailin._find_sender("nobody@teplo.example") == (None, None)
+    assert mailin._find_sender("not an address") == (None, None)
