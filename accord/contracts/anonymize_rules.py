@@ -3,7 +3,13 @@
 from accord.ops.anonymize_rules import KEEP
 
 FIELD_RULES: dict[str, dict[str, str]] = {
-    "contracts.Asset": {"serial_number": "digest", "description": KEEP, "location": "street"},
+    # serial_key is the upper-cased serial: digested too (deterministic, so keys stay unique).
+    "contracts.Asset": {
+        "serial_number": "digest",
+        "serial_key": "digest",
+        "description": KEEP,
+        "location": "street",
+    },
     "contracts.ServiceContract": {
         "number": KEEP,
         "name": "text",
