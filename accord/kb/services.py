@@ -149,14 +149,19 @@ def _refresh_derived(article: Article) -> None:
 
 
 def _validate(article: Article) -> None:
+    """Every problem at once, each under its field."""
     errors: dict[str, list[str]] = {}
     if not article.title:
         errors["title"] = [_("Give the article a title.")]
     if not article.body_text:
         errors["body_html"] = [_("Write the article's text.")]
+    try:
+        article.full_clean(exclude=["stems_title", "stems_body", "body_text", "slug"])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, list(messages))
     if errors:
         raise ValidationError(errors)
-    article.full_clean(exclude=["stems_title", "stems_body", "body_text", "slug"])
 
 
 def _new_version(article: Article, actor: Any, note: str = "") -> ArticleVersion:
