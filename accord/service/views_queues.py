@@ -246,7 +246,9 @@ def _board_context(request: AuthedHttpRequest) -> dict[str, Any]:
 @require_GET
 def board(request: AuthedHttpRequest) -> HttpResponse:
     """The contact-centre board: the page around the live fragment."""
-    return render(request, "service/board.html", _board_context(request))
+    context = _board_context(request)
+    context["may_manage"] = routing.may_manage_queues(request.user)
+    return render(request, "service/board.html", context)
 
 
 @login_required
