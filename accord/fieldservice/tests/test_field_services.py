@@ -461,3 +461,21 @@ def test_travel_distance_cannot_be_negative(engineer):
         "I. Petrov",
         2,
     )
+
+
+def test_demo_seeds_visits_with_costs_and_a_double_booking():
+    from accord.core.testing import UserFactory
+    from accord.fieldservice.demo import seed_demo
+
+    UserFactory(is_superuser=True, username="demo-root")
+    for _ in range(15):
+        make_case()
+    assert seed_demo() == 15
+    done = WorkOrder.objects.filter(status=WorkOrder.Status.DONE)
+    assert done.count() == 7
+    assert all(wo.total_cost > 0 and wo.work_seconds >= 3600 for wo in done)
+    assert all(wo.finished_at < timezone.now() - datetime.timedelta(days=1) for wo in done)
+    assert WorkOrder.objects.filter(scheduled_start__isnull=True).count() == 3
+    open_visits = WorkOrder.objects.filter(status=WorkOrder.Status.SCHEDULED)
+    assert sum(1 for wo in open_visits if services.conflicts_for(wo)) == 2
+    assert seed_demo() == 0
