@@ -83,9 +83,9 @@ def calendar_create(
     require_manager(actor)
     calendar = WorkCalendar()
     _apply(calendar, fields, CALENDAR_FIELDS)
-    _clean_calendar(calendar)
-    if calendar.is_default:
+    if calendar.is_default:  # one default: the previous one steps down (rolled back on error)
         WorkCalendar.objects.filter(is_default=True).update(is_default=False)
+    _clean_calendar(calendar)
     calendar.save()
     for weekday in weekdays:
         WorkingHours.objects.create(
@@ -105,13 +105,11 @@ def calendar_update(
     locked = WorkCalendar.objects.select_for_update().get(pk=calendar.pk)
     before = audit.snapshot(locked)
     _apply(locked, fields, CALENDAR_FIELDS)
+    if locked.is_default:
+        WorkCalendar.objects.filter(is_default=True).exclude(pk=locked.pk).update(is_default=False)
     _clean_calendar(locked)
     changes = audit.diff(before, audit.snapshot(locked))
     if changes:
-        if locked.is_default:
-            WorkCalendar.objects.filter(is_default=True).exclude(pk=locked.pk).update(
-                is_default=False
-            )
         locked.save()
         audit.record(actor=actor, action=AuditEntry.Kind.CHANGE, obj=locked, changes=changes)
     return locked
