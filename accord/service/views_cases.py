@@ -245,11 +245,11 @@ def describe_event(event: CaseEvent) -> str:
     kind = event.kind
     if kind == CaseEvent.Kind.CREATED:
         if event.from_value:
-            return _("Opened via %(channel)s as a follow-up of %(reference)s") % {
+            return _("Opened (%(channel)s) as a follow-up of %(reference)s") % {
                 "channel": event.to_value,
                 "reference": event.from_value,
             }
-        return _("Opened via %(channel)s") % {"channel": event.to_value}
+        return _("Opened (%(channel)s)") % {"channel": event.to_value}
     if kind == CaseEvent.Kind.STATUS:
         return _("Status: %(old)s → %(new)s") % {
             "old": status_label(event.from_value),
