@@ -392,3 +392,18 @@ def test_an_address_on_both_a_company_and_a_person_finds_the_person(desk):
     assert mailin._find_sender("office@shared.example") == (None, other)
     assert mailin._find_sender("nobody@teplo.example") == (None, None)
     assert mailin._find_sender("not an address") == (None, None)
+
+
+def test_the_case_page_shows_the_sanitised_mail_and_never_its_script(desk, client):
+    case = receive_mail(fixture("script.eml")).case
+    client.force_login(user_with_role("service_manager", first_name="Vera", last_name="Head"))
+
+    page = client.get(case.get_absolute_url()).content.decode()
+
+    assert (
+        '<div>Please <a target="_blank" rel="noopener noreferrer">click here</a>.'
+        "<p>Thanks</p></div>"
+    ) in page
+    assert "evil.example/" not in page  # no frame, script or tracking URL; the sender shows
+    assert "onerror" not in page
+    assert "document.cookie" not in page
