@@ -29,6 +29,7 @@ import bench_dedup  # beside this file
 import bench_export
 import bench_import
 import bench_sales
+import bench_service
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -55,6 +56,7 @@ ONLY = os.environ.get("BENCH_ONLY", "")  # "clients", "sales" or "data": one gro
 SALES = ONLY in ("", "sales")
 CLIENTS = ONLY in ("", "clients")
 DATA = ONLY in ("", "data")  # issue #4: import, export, duplicate scan
+SERVICE = ONLY in ("", "service")  # issue #5: board, case page, knowledge-base search
 
 
 def prepare_database() -> str:
@@ -140,6 +142,22 @@ def timed(func: Callable[[], Any]) -> list[float]:
 
 
 def main() -> int:
+    if ONLY == "service":  # a base of its own, in a child process: skip the main one
+        lines = []
+
+        def report(line: str = "") -> None:
+            print(line, flush=True)
+            lines.append(line)
+
+        report(f"Accord bench {datetime.datetime.now().isoformat(timespec='seconds')}")
+        report(
+            f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}"
+        )
+        bench_service.run(report)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "latest-service.txt").write_text("\n".join(lines) + "\n")
+        return 0
     where = prepare_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
     sys.path.insert(0, str(ROOT))
@@ -241,6 +259,13 @@ def main() -> int:
             except Exception as exc:  # report and keep going with the next group
                 say(f"ERROR: {type(exc).__name__}: {exc}"[:200])
                 traceback.print_exc(limit=5)
+    if SERVICE:
+        say()
+        try:
+            bench_service.run(say)
+        except Exception as exc:  # report and keep going
+            say(f"ERROR: {type(exc).__name__}: {exc}"[:200])
+            traceback.print_exc(limit=5)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.txt").write_text("\n".join(lines) + "\n")
     print(f"\nwritten to {RESULTS / 'latest.txt'}")
