@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,7 +48,9 @@ def _survey_response(
     response = render(request, "feedback/survey_page.html", context, status=status)
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"  # the link is the key: never leak it
+    # The link is the key: never leak it to other sites ("no-referrer" would make Chromium
+    # send "Origin: null" with the form, which Django's CSRF check rightly refuses).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -60,7 +63,10 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         survey = services.survey_from_token(token)
     except services.SurveyLinkInvalid:
         return _survey_response(request, "invalid", status=400)
-    with translation.override(survey.language):
+    # The survey's language, unless the client picked another with the page's switcher.
+    chosen_language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    languages = {code for code, _name in settings.LANGUAGES}
+    with translation.override(chosen_language if chosen_language in languages else survey.language):
         if survey.answered_at is not None:
             return _survey_response(request, "answered", survey)
         if survey.expires_at <= timezone.now():

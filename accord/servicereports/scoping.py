@@ -8,18 +8,14 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from accord.core.permissions import Action, restrict
+from accord.core.permissions import Action
 from accord.service.models import Case
+from accord.service.selectors import cases_visible_to
 from accord.servicereports.filters import ServiceFilter
 
 
 def cases_visible(user: Any, action: str = Action.VIEW) -> QuerySet[Case]:
-    """The case selector of the cases part; its record rules if that module is absent."""
-    try:
-        from accord.service import selectors  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # pragma: no cover - the cases part ships the selector
-        return restrict(Case.objects.all(), user, action)
-    return selectors.cases_visible_to(user, action)  # type: ignore[no-any-return,unused-ignore]
+    return cases_visible_to(user, action)
 
 
 def scoped_cases(user: Any, report_filter: ServiceFilter, action: str = Action.VIEW) -> Any:

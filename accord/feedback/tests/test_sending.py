@@ -190,3 +190,27 @@ def test_token_for_another_purpose_is_refused():
     with pytest.raises(services.SurveyLinkInvalid):
         services.survey_from_token("garbage")
     UserFactory()  # the factory still works after the refusals (no half-open transaction)
+
+
+def test_end_to_end_with_the_case_services(smtp_server, django_capture_on_commit_callbacks):
+    from accord.service import services as case_services
+
+    agent = user_with_role("service_agent")
+    company, contact = client(agent, country="DE", email="jonas@werk.example")
+    case = case_services.open_case(
+        actor=agent, subject="Heizung fällt aus", company=company, contact=contact, owner=agent
+    )
+    case_services.change_status(actor=agent, case=case, status="in_progress")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case_services.change_status(
+            actor=agent, case=case, status="resolved", reason="Sensor replaced."
+        )
+
+    survey = Survey.objects.get(case=case)
+    assert (survey.language, survey.agent_id, survey.email) == (
+        "de",
+        agent.pk,
+        "jonas@werk.example",
+    )
+    assert smtp_server.messages[0].rcpt_tos == ["jonas@werk.example"]
