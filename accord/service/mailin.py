@@ -33,6 +33,7 @@ from accord.service.mailparse import (
     html_to_text,
     max_attachment_bytes,
     parse_mail,
+    structure_refusal,
 )
 from accord.service.models import Case, CaseMessage, Queue
 from accord.service.sanitize import sanitize_html
@@ -243,6 +244,9 @@ def receive_mail(raw: bytes) -> MailInResult:
             _("The message is %(size)s, over the %(limit)s limit; it was not taken.")
             % {"size": format_size(len(raw)), "limit": format_size(max_message_bytes())}
         )
+    refusal = structure_refusal(raw)
+    if refusal:
+        raise MailRefused(refusal)
     mail = parse_mail(raw)
     reason = mail.auto_reason
     if reason:

@@ -413,9 +413,51 @@ _STRUCTURE_DEFECTS = {
 }
 
 
+MAX_PARTS = 1000
+MAX_BOUNDARIES = 50
+_PART_LINE = re.compile(rb"^--\S", re.MULTILINE)
+_BOUNDARY_PARAMETER = re.compile(rb"boundary\s*=", re.IGNORECASE)
+
+
+def structure_refusal(raw: bytes) -> str:
+    """Why a message is refused before parsing — a MIME bomb (thousands of parts, or parts
+    nested hundreds deep) that would tie the parser up for minutes — or ``""``."""
+    parts = len(_PART_LINE.findall(raw))
+    if parts > MAX_PARTS:
+        return _("The message has %(count)s parts; at most %(limit)s are accepted.") % {
+            "count": parts,
+            "limit": MAX_PARTS,
+        }
+    if len(_BOUNDARY_PARAMETER.findall(raw)) > MAX_BOUNDARIES:
+        return _("The message nests more than %(limit)s levels of parts.") % {
+            "limit": MAX_BOUNDARIES
+        }
+    return ""
+
+
 def parse_mail(raw: bytes, *, attachment_limit: int | None = None) -> ParsedMail:
     """Read one RFC 5322 message. Never raises for malformed input; see ``problems``."""
     limit = max_attachment_bytes() if attachment_limit is None else attachment_limit
+    try:
+        return _parse(raw, limit)
+    except RecursionError:
+        # Read the headers as they are and the body as plain text: no MIME, no recursion.
+        head, _separator, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+        head = _MIME_HEADERS.sub(b"", head)
+        parsed = _parse(head + b"\nContent-Type: text/plain\n\n" + body, limit)
+        parsed.size = len(raw)
+        parsed.problems.append(
+            _("The message's parts are nested too deeply to read; its raw body was kept as text.")
+        )
+        return parsed
+
+
+_MIME_HEADERS = re.compile(
+    rb"^content-(type|transfer-encoding):[^\n]*(\n[ \t][^\n]*)*\n?", re.IGNORECASE | re.MULTILINE
+)
+
+
+def _parse(raw: bytes, limit: int) -> ParsedMail:
     parsed = ParsedMail(size=len(raw))
     message = email.message_from_bytes(raw, policy=email.policy.default)
     if message.get_content_maintype() == "multipart" and not message.is_multipart():

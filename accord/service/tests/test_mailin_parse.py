@@ -267,3 +267,36 @@ def test_html_to_text_skips_scripts_and_keeps_paragraphs() -> None:
     assert html_to_text("<p>One</p><script>x()</script><p>Two&amp;three<br>four</p>") == (
         "One\n\nTwo&three\nfour"
     )
+
+
+def _nested(depth: int) -> bytes:
+    head = b'From: a@example.com\r\nSubject: Deep\r\nContent-Type: multipart/mixed; boundary="b0"\r\n\r\n'
+    body = b"".join(
+        b'--b%d\r\nContent-Type: multipart/mixed; boundary="b%d"\r\n\r\n' % (level - 1, level)
+        for level in range(1, depth)
+    )
+    body += b"--b%d\r\nContent-Type: text/plain\r\n\r\ndeep text\r\n" % (depth - 1)
+    body += b"".join(b"--b%d--\r\n" % level for level in range(depth - 1, -1, -1))
+    return head + body
+
+
+def test_parts_nested_too_deep_for_the_parser_keep_headers_and_raw_text() -> None:
+    mail = parse_mail(_nested(3000))
+
+    assert mail.subject == "Deep"
+    assert mail.from_address == "a@example.com"
+    assert "deep text" in mail.text
+    assert mail.problems[-1] == (
+        "The message's parts are nested too deeply to read; its raw body was kept as text."
+    )
+
+
+def test_mime_bombs_are_refused_before_parsing() -> None:
+    from accord.service.mailparse import structure_refusal
+
+    many = b"".join(b"--x\r\nContent-Type: text/plain\r\n\r\np\r\n" for _ in range(1001))
+    assert structure_refusal(b"Subject: many\r\n\r\n" + many) == (
+        "The message has 1001 parts; at most 1000 are accepted."
+    )
+    assert structure_refusal(_nested(60)) == "The message nests more than 50 levels of parts."
+    assert structure_refusal((MAIL / "alternative_attachments.eml").read_bytes()) == ""

@@ -407,3 +407,13 @@ def test_the_case_page_shows_the_sanitised_mail_and_never_its_script(desk, clien
     assert "evil.example/" not in page  # no frame, script or tracking URL; the sender shows
     assert "onerror" not in page
     assert "document.cookie" not in page
+
+
+def test_a_mime_bomb_is_refused_and_nothing_is_written(desk):
+    many = b"".join(b"--x\r\nContent-Type: text/plain\r\n\r\np\r\n" for _ in range(1500))
+    raw = b'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n' + many
+
+    with pytest.raises(MailRefused, match="The message has 1500 parts"):
+        receive_mail(raw)
+
+    assert Case.objects.count() == 0
