@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from html import unescape
 from html.parser import HTMLParser
@@ -477,7 +478,8 @@ def _parse(raw: bytes, limit: int) -> ParsedMail:
             raw = repaired
             message = email.message_from_bytes(raw, policy=email.policy.default)
     try:
-        fallback: Message | None = email.message_from_bytes(raw, policy=email.policy.compat32)
+        # Only the headers: the body was parsed once already.
+        fallback: Message | None = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     except Exception:
         fallback = None
 
