@@ -21,7 +21,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accord.service.mailparse import (
@@ -152,6 +152,37 @@ def _follow_merges(case: Case) -> Case:
     return case
 
 
+def _sender_is_on_case(case: Case, address: str) -> bool:
+    """Case numbers are sequential, so a number in the subject proves nothing by itself: the
+    sender must be the case's contact or requester, someone of its client, or an address
+    already on its correspondence. (A reply quoting one of the case's Message-IDs needs no
+    such check: those are random and only the recipients know them.)"""
+    from accord.parties.models import ContactPoint
+    from accord.parties.normalize import normalize_email
+
+    if not address:
+        return False
+    lowered = address.lower()
+    if case.requester_email.lower() == lowered:
+        return True
+    try:
+        normalized = normalize_email(address)
+    except ValidationError:
+        return False
+    points = ContactPoint.objects.filter(kind=ContactPoint.Kind.EMAIL, normalized=normalized)
+    owners = Q(contact_id=case.contact_id) if case.contact_id else Q(pk__in=[])
+    if case.company_id:
+        owners |= Q(company_id=case.company_id) | Q(contact__companies=case.company_id)
+    if points.filter(owners).exists():
+        return True
+    correspondence = case.messages.exclude(kind=CaseMessage.Kind.NOTE)
+    return correspondence.filter(
+        Q(from_address__iexact=address)
+        | Q(to_addresses__icontains=address)
+        | Q(cc_addresses__icontains=address)
+    ).exists()
+
+
 def _find_sender(address: str) -> tuple[Any, Any]:
     """The contact (and its company) or the company whose e-mail is ``address``."""
     from accord.parties.models import ContactPoint
@@ -261,10 +292,13 @@ def receive_mail(raw: bytes) -> MailInResult:
             )
             if existing is not None:
                 return MailInResult(outcome=Outcome.DUPLICATE, case=existing.case, message=existing)
-        case = _case_for_headers(mail) or _case_for_subject(mail.subject)
+        case = _case_for_headers(mail)
         if case is not None:
             return _add_to_case(_follow_merges(case), mail)
-        return _open_case(mail)
+        case = _case_for_subject(mail.subject)
+        if case is not None and _sender_is_on_case(case, mail.from_address):
+            return _add_to_case(_follow_merges(case), mail)
+        return _open_case(mail, claimed=case)
 
 
 def _body_text(mail: ParsedMail) -> str:
@@ -332,7 +366,8 @@ def _display_address(mail: ParsedMail) -> str:
     return mail.from_address[:320]
 
 
-def _open_case(mail: ParsedMail) -> MailInResult:
+def _open_case(mail: ParsedMail, *, claimed: Case | None = None) -> MailInResult:
+    """A new case; ``claimed`` is the case the subject named that the sender is not on."""
     from accord.service import services
 
     contact, company = _find_sender(mail.from_address) if mail.from_address else (None, None)
@@ -360,6 +395,18 @@ def _open_case(mail: ParsedMail) -> MailInResult:
     if first is not None:
         _complete_first_message(first, mail)
         _link_inline_images(first, mail)
+    if claimed is not None:
+        services.add_message(
+            actor=None,
+            case=case,
+            kind=CaseMessage.Kind.NOTE,
+            body_text=_(
+                "The subject names %(reference)s, but the sender is not on that case, so this "
+                "e-mail opened a new case. If it belongs there, merge the two cases."
+            )
+            % {"reference": claimed.reference},
+            send=False,
+        )
     _problem_note(case, mail.problems)
     return MailInResult(outcome=Outcome.OPENED, case=case, message=first, problems=mail.problems)
 

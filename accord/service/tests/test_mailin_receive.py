@@ -245,7 +245,12 @@ def test_reply_to_a_merged_case_goes_to_the_case_it_was_merged_into(desk):
     duplicate = receive_mail(fixture("html_only.eml")).case
     Case.objects.filter(pk=duplicate.pk).update(merged_into=primary, status=Case.Status.CLOSED)
 
-    result = receive_mail(fixture("reply_subject.eml", duplicate))
+    reply = fixture("reply_subject.eml", duplicate).replace(
+        b"From: Anna Petrova <anna.petrova@stroyproekt.ru>",
+        b"From: Claire Martin <claire.martin@batiplan.fr>",
+    )
+
+    result = receive_mail(reply)
 
     assert result.outcome == Outcome.ADDED
     assert result.case == primary
@@ -417,3 +422,43 @@ def test_a_mime_bomb_is_refused_and_nothing_is_written(desk):
         receive_mail(raw)
 
     assert Case.objects.count() == 0
+
+
+def _from(raw: bytes, sender: bytes) -> bytes:
+    return raw.replace(b"Anna Petrova <anna.petrova@stroyproekt.ru>", sender)
+
+
+def test_a_stranger_naming_a_case_in_the_subject_opens_a_new_case(desk):
+    case = receive_mail(fixture("plain.eml")).case
+
+    result = receive_mail(_from(fixture("reply_subject.eml", case), b"guess@elsewhere.example"))
+
+    assert result.outcome == Outcome.OPENED
+    assert result.case != case
+    assert CaseMessage.objects.filter(case=case).count() == 1
+    assert _messages(result.case) == [
+        ("inbound", "Still not working after the restart."),
+        (
+            "note",
+            f"The subject names {case.reference}, but the sender is not on that case, so this "
+            "e-mail opened a new case. If it belongs there, merge the two cases.",
+        ),
+    ]
+
+
+def test_a_colleague_of_the_client_or_a_copied_address_may_answer_by_subject(desk):
+    case = receive_mail(fixture("alternative_attachments.eml")).case  # cc: manager@example.org
+    make_contact(
+        owner=desk["contact"].owner, company=desk["company"], emails=["boss@stroyproekt.ru"]
+    )
+    anna_case = receive_mail(fixture("plain.eml")).case
+
+    colleague = receive_mail(_from(fixture("reply_subject.eml", anna_case), b"boss@stroyproekt.ru"))
+    copied = receive_mail(
+        _from(fixture("reply_subject.eml", case), b"Manager <Manager@example.org>").replace(
+            b"<reply-subject-1@", b"<reply-subject-2@"
+        )
+    )
+
+    assert (colleague.outcome, colleague.case) == (Outcome.ADDED, anna_case)
+    assert (copied.outcome, copied.case) == (Outcome.ADDED, case)
