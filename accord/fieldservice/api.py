@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 
 from accord.core.api import PageParams, authed_user, paginate
 from accord.core.models import User
-from accord.fieldservice import selectors, services
+from accord.fieldservice import selectors, services, services_onsite
 from accord.fieldservice.models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -349,7 +349,7 @@ def work_order_list(
 @router.post("/work-orders", response={201: WorkOrderFull}, summary="Plan a visit for a case")
 def work_order_create(request: HttpRequest, payload: WorkOrderIn) -> Status[dict[str, Any]]:
     user = authed_user(request)
-    case = services._cases_visible_to(user).filter(pk=payload.case).first()
+    case = services.cases_visible_to(user).filter(pk=payload.case).first()
     if case is None:
         raise ValidationError({"case": [_("Choose a case you can see.")]})
     template = None
@@ -533,7 +533,7 @@ def material_add(
         product = products_visible_to(user).filter(pk=payload.product).first()
         if product is None:
             raise ValidationError({"product": [_("No product with this id.")]})
-    material = services.material_add(
+    material = services_onsite.material_add(
         actor=user,
         work_order=work_order,
         product=product,
@@ -554,7 +554,7 @@ def material_remove(request: HttpRequest, work_order_id: int, material_id: int) 
     material = MaterialUse.objects.filter(work_order=work_order, pk=material_id).first()
     if material is None:
         raise Http404
-    services.material_remove(actor=user, material=material)
+    services_onsite.material_remove(actor=user, material=material)
     return Status(204, None)
 
 
@@ -571,7 +571,8 @@ def checklist_add(
 ) -> Status[dict[str, Any]]:
     user, work_order = _get(request, work_order_id)
     return Status(
-        201, _item(services.checklist_add(actor=user, work_order=work_order, text=payload.text))
+        201,
+        _item(services_onsite.checklist_add(actor=user, work_order=work_order, text=payload.text)),
     )
 
 
@@ -587,7 +588,7 @@ def checklist_tick(
     item = ChecklistItem.objects.filter(work_order=work_order, pk=item_id).first()
     if item is None:
         raise Http404
-    return _item(services.checklist_tick(actor=user, item=item, is_done=payload.is_done))
+    return _item(services_onsite.checklist_tick(actor=user, item=item, is_done=payload.is_done))
 
 
 @router.get(
@@ -606,7 +607,7 @@ def note_list(request: HttpRequest, work_order_id: int) -> list[dict[str, Any]]:
 )
 def note_add(request: HttpRequest, work_order_id: int, payload: NoteIn) -> Status[dict[str, Any]]:
     user, work_order = _get(request, work_order_id)
-    note = services.note_add(actor=user, work_order=work_order, text=payload.text)
+    note = services_onsite.note_add(actor=user, work_order=work_order, text=payload.text)
     return Status(
         201,
         {"id": note.pk, "author": note.author_id, "text": note.text, "created_at": note.created_at},
@@ -645,5 +646,7 @@ def photo_add(
     caption: Form[str] = "",
 ) -> Status[dict[str, Any]]:
     user, work_order = _get(request, work_order_id)
-    photo = services.photo_add(actor=user, work_order=work_order, upload=image, caption=caption)
+    photo = services_onsite.photo_add(
+        actor=user, work_order=work_order, upload=image, caption=caption
+    )
     return Status(201, _photo(photo))

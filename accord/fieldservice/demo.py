@@ -18,7 +18,7 @@ from django.utils import timezone
 from accord.core import services as core_services
 from accord.core.audit import audit_context
 from accord.core.models import Role, User
-from accord.fieldservice import services
+from accord.fieldservice import services, services_onsite
 from accord.fieldservice.models import ChecklistTemplate, WorkOrder
 
 DEMO_PASSWORD = "accord-demo"  # noqa: S105 -- the demo's shared password
@@ -146,9 +146,9 @@ def _finish_in_the_past(
         actor=engineer, work_order=work_order, kind="work", started_at=arrived, ended_at=finished
     )
     for item in work_order.checklist_items.all():
-        services.checklist_tick(actor=engineer, item=item, is_done=True)
+        services_onsite.checklist_tick(actor=engineer, item=item, is_done=True)
     for description, cost in rng.sample(MATERIALS, k=rng.randint(1, 3)):
-        services.material_add(
+        services_onsite.material_add(
             actor=engineer,
             work_order=work_order,
             description=description,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.fieldservice import views, views_reports
+from accord.fieldservice import views, views_planning, views_reports
 
 app_name = "fieldservice"
 W = "field/work-orders/<int:pk>/"
@@ -26,8 +26,8 @@ urlpatterns = [
     path(W + "photos/", views.photo_add, name="photo_add"),
     path(W + "photos/<int:photo_pk>/", views.photo_file, name="photo_file"),
     path(W + "notes/", views.note_add, name="note_add"),
-    path("field/dispatch/", views.dispatch, name="dispatch"),
-    path("field/my-visits/", views.my_visits, name="my_visits"),
+    path("field/dispatch/", views_planning.dispatch, name="dispatch"),
+    path("field/my-visits/", views_planning.my_visits, name="my_visits"),
     path("field/reports/cost/", views_reports.cost_report, name="cost_report"),
     path(
         "field/reports/utilisation/",

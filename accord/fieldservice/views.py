@@ -6,7 +6,6 @@ Thin: parse -> selector -> one service -> render or redirect back with a message
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -27,9 +25,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accord.core.errors import ConflictError
 from accord.core.http import AuthedHttpRequest
-from accord.core.models import Team
 from accord.core.permissions import Action, Scope, allows, user_scope
-from accord.fieldservice import selectors, services
+from accord.fieldservice import selectors, services, services_onsite
 from accord.fieldservice.forms import (
     MaterialForm,
     PhotoForm,
@@ -43,7 +40,6 @@ from accord.fieldservice.models import (
     MaterialUse,
     TimeEntry,
     WorkOrder,
-    WorkOrderEngineer,
     WorkOrderPhoto,
 )
 
@@ -109,7 +105,7 @@ def _act(
 @login_required
 def case_work_orders(request: AuthedHttpRequest, case_pk: int) -> HttpResponse:
     """The "Work orders" panel of a case page (an htmx fragment)."""
-    case = services._cases_visible_to(request.user).filter(pk=case_pk).first()
+    case = services.cases_visible_to(request.user).filter(pk=case_pk).first()
     if case is None:
         raise Http404
     work_orders = list(
@@ -165,7 +161,7 @@ def work_order_list(request: AuthedHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def work_order_create(request: AuthedHttpRequest) -> HttpResponse:
     case_pk = request.POST.get("case") or request.GET.get("case")
-    case = services._cases_visible_to(request.user).filter(pk=_int(case_pk)).first()
+    case = services.cases_visible_to(request.user).filter(pk=_int(case_pk)).first()
     if case is None:
         raise Http404
     probe = WorkOrder(case=case, team_id=case.team_id)
@@ -238,7 +234,7 @@ def _detail_context(request: AuthedHttpRequest, work_order: WorkOrder) -> dict[s
         "time_form": TimeEntryForm(initial={"day": today, "kind": TimeEntry.Kind.WORK}),
         "material_form": MaterialForm(),
         "photo_form": PhotoForm(),
-        "case_visible": services._cases_visible_to(request.user)
+        "case_visible": services.cases_visible_to(request.user)
         .filter(pk=work_order.case_id)
         .exists(),
         "can_schedule": can_change and _may_dispatch(request.user),
@@ -280,6 +276,13 @@ def work_order_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "fieldservice/work_order_edit.html", {"form": form, "work_order": work_order}
     )
+
+
+def _day_param(request: AuthedHttpRequest) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return timezone.localdate()
 
 
 def _may_dispatch(user: Any) -> bool:
@@ -426,7 +429,7 @@ def checklist_tick(request: AuthedHttpRequest, pk: int, item_pk: int) -> HttpRes
         item = ChecklistItem.objects.filter(work_order=work_order, pk=item_pk).first()
         if item is None:
             raise Http404
-        services.checklist_tick(
+        services_onsite.checklist_tick(
             actor=request.user, item=item, is_done=request.POST.get("is_done") == "1"
         )
         return None
@@ -438,7 +441,7 @@ def checklist_tick(request: AuthedHttpRequest, pk: int, item_pk: int) -> HttpRes
 @require_POST
 def checklist_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     def run(work_order: WorkOrder) -> None:
-        services.checklist_add(
+        services_onsite.checklist_add(
             actor=request.user, work_order=work_order, text=request.POST.get("text", "")
         )
         return None
@@ -467,7 +470,7 @@ def material_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             )
             if product is None:
                 raise ValidationError({"product": [_("No product with this article.")]})
-        services.material_add(
+        services_onsite.material_add(
             actor=request.user,
             work_order=work_order,
             product=product,
@@ -487,7 +490,7 @@ def material_remove(request: AuthedHttpRequest, pk: int, material_pk: int) -> Ht
         material = MaterialUse.objects.filter(work_order=work_order, pk=material_pk).first()
         if material is None:
             raise Http404
-        services.material_remove(actor=request.user, material=material)
+        services_onsite.material_remove(actor=request.user, material=material)
         return _("Material removed.")
 
     return _act(request, pk, run)
@@ -501,7 +504,7 @@ def photo_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     def run(work_order: WorkOrder) -> str:
         if not form.is_valid():
             raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
-        services.photo_add(
+        services_onsite.photo_add(
             actor=request.user,
             work_order=work_order,
             upload=form.cleaned_data["image"],
@@ -528,184 +531,12 @@ def photo_file(request: AuthedHttpRequest, pk: int, photo_pk: int) -> HttpRespon
 @require_POST
 def note_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     def run(work_order: WorkOrder) -> str:
-        services.note_add(
+        services_onsite.note_add(
             actor=request.user, work_order=work_order, text=request.POST.get("text", "")
         )
         return _("Note added.")
 
     return _act(request, pk, run)
-
-
-# --- the engineer's phone view -------------------------------------------------------------
-
-
-def _day_start(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-@login_required
-def my_visits(request: AuthedHttpRequest) -> HttpResponse:
-    """Today's and tomorrow's visits of the signed-in engineer, each with its one-tap
-    buttons, checklist, materials, a note and a photo."""
-    if user_scope(request.user, "work_order", Action.VIEW) == Scope.NONE:
-        raise PermissionDenied
-    today = timezone.localdate()
-    visits = list(
-        selectors.visits_of(
-            request.user, _day_start(today), _day_start(today + datetime.timedelta(days=2))
-        ).prefetch_related(
-            "contact__contact_points",
-            "company__contact_points",
-            Prefetch("checklist_items", queryset=ChecklistItem.objects.order_by("position", "id")),
-            Prefetch("materials", queryset=MaterialUse.objects.order_by("id")),
-        )
-    )
-    running = (
-        TimeEntry.objects.filter(engineer=request.user, ended_at__isnull=True)
-        .select_related("work_order")
-        .first()
-    )
-    days: dict[datetime.date, list[dict[str, Any]]] = {
-        today: [],
-        today + datetime.timedelta(days=1): [],
-    }
-    for visit in visits:
-        day = timezone.localtime(visit.scheduled_start).date() if visit.scheduled_start else today
-        items = list(visit.checklist_items.all())
-        days.setdefault(day, []).append(
-            {
-                "visit": visit,
-                "phone": _phone_of(visit),
-                "maps_url": maps_url(visit.site_address) if visit.site_address else "",
-                "actions": status_actions(visit),
-                "checklist": items,
-                "checklist_done": sum(1 for item in items if item.is_done),
-                "materials": list(visit.materials.all()),
-                "timer_here": running is not None and running.work_order_id == visit.pk,
-            }
-        )
-    return render(
-        request,
-        "fieldservice/my_visits.html",
-        {
-            "days": [(day, days[day]) for day in sorted(days)],
-            "today": today,
-            "running": running,
-            "next": reverse("fieldservice:my_visits"),
-            "material_form": MaterialForm(),
-        },
-    )
-
-
-def _phone_of(visit: WorkOrder) -> str:
-    """The on-site contact's phone, else the client's (both prefetched)."""
-    for owner in (visit.contact, visit.company):
-        if owner is None:
-            continue
-        phones = [p for p in owner.contact_points.all() if p.kind == "phone"]
-        phones.sort(key=lambda p: (not p.is_primary, p.pk))
-        if phones:
-            return phones[0].normalized or phones[0].value
-    return ""
-
-
-# --- the dispatcher's board ----------------------------------------------------------------
-
-
-def _day_param(request: AuthedHttpRequest) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        return timezone.localdate()
-
-
-def overlapping(visits: list[WorkOrder]) -> set[int]:
-    """Ids of the open visits (sorted by start) that overlap another one of the list."""
-    found: set[int] = set()
-    for i, visit in enumerate(visits):
-        if visit.scheduled_start is None:
-            continue
-        visit_end = visit.scheduled_end or visit.scheduled_start
-        for other in visits[i + 1 :]:
-            if other.scheduled_start is None or other.scheduled_start >= visit_end:
-                break
-            if visit.is_open and other.is_open:
-                found.update({visit.pk, other.pk})
-    return found
-
-
-@login_required
-def dispatch(request: AuthedHttpRequest) -> HttpResponse:
-    """Engineers × days with their visits as blocks, overlaps flagged, and the unscheduled
-    work orders waiting to be planned."""
-    if user_scope(request.user, "work_order", Action.VIEW) < Scope.TEAM:
-        raise PermissionDenied
-    day = _day_param(request)
-    span = 1 if request.GET.get("days") == "1" else 7
-    first = day - datetime.timedelta(days=day.weekday()) if span == 7 else day
-    dates = [first + datetime.timedelta(days=i) for i in range(span)]
-    team_id = _int(request.GET["team"]) if request.GET.get("team") else None
-    engineers = list(selectors.engineers_queryset(team_id)[:60])
-    visible = selectors.work_orders_visible_to(request.user).values("pk")
-    rows = (
-        WorkOrderEngineer.objects.filter(
-            user__in=[e.pk for e in engineers],
-            work_order__in=visible,
-            work_order__scheduled_start__gte=_day_start(dates[0]),
-            work_order__scheduled_start__lt=_day_start(dates[-1] + datetime.timedelta(days=1)),
-        )
-        .exclude(work_order__status=WorkOrder.Status.CANCELLED)
-        .select_related("work_order", "work_order__company")
-        .order_by("work_order__scheduled_start", "work_order_id")
-    )
-    cells: dict[tuple[int, datetime.date], list[dict[str, Any]]] = defaultdict(list)
-    per_day: dict[datetime.date, list[dict[str, Any]]] = defaultdict(list)
-    by_engineer: dict[int, list[WorkOrder]] = defaultdict(list)
-    names = {e.pk: e.get_full_name() or e.username for e in engineers}
-    for row in rows:
-        by_engineer[row.user_id].append(row.work_order)
-    clashing = {
-        (user_id, pk) for user_id, visits in by_engineer.items() for pk in overlapping(visits)
-    }
-    for user_id, visits in by_engineer.items():
-        for visit in visits:
-            start = timezone.localtime(visit.scheduled_start)
-            block = {
-                "visit": visit,
-                "start": start,
-                "end": timezone.localtime(visit.scheduled_end) if visit.scheduled_end else None,
-                "conflict": (user_id, visit.pk) in clashing,
-                "engineer": names[user_id],
-            }
-            cells[(user_id, start.date())].append(block)
-            per_day[start.date()].append(block)
-    grid = [{"engineer": e, "cells": [cells.get((e.pk, d), []) for d in dates]} for e in engineers]
-    unscheduled = list(
-        selectors.work_orders_visible_to(request.user)
-        .filter(scheduled_start__isnull=True, status=WorkOrder.Status.SCHEDULED)
-        .select_related("company", "case")
-        .order_by("created_at", "id")[:50]
-    )
-    step = datetime.timedelta(days=span)
-    return render(
-        request,
-        "fieldservice/dispatch.html",
-        {
-            "dates": dates,
-            "grid": grid,
-            "day_list": [(d, per_day.get(d, [])) for d in dates],
-            "unscheduled": unscheduled,
-            "conflict_count": len({pk for _user, pk in clashing}),
-            "span": span,
-            "day": day,
-            "previous": (first - step).isoformat(),
-            "following": (first + step).isoformat(),
-            "teams": Team.objects.order_by("name"),
-            "team_id": team_id,
-            "can_plan": _may_dispatch(request.user),
-            "today": timezone.localdate(),
-        },
-    )
 
 
 # --- checklist templates (settings) --------------------------------------------------------
@@ -750,7 +581,7 @@ def checklist_template_edit(request: AuthedHttpRequest, pk: int | None = None) -
     form = ChecklistTemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.checklist_template_save(
+            services_onsite.checklist_template_save(
                 actor=request.user, template=template, **form.cleaned_data
             )
         except ValidationError as exc:

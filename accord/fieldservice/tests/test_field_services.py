@@ -17,7 +17,7 @@ from accord.catalog.models import Price, PriceList, Product
 from accord.contracts.models import Consumption, ServiceContract
 from accord.core.models import AuditEntry
 from accord.core.testing import TeamFactory, user_with_role
-from accord.fieldservice import selectors, services
+from accord.fieldservice import selectors, services, services_onsite
 from accord.fieldservice.models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -231,14 +231,14 @@ def test_cost_arithmetic_is_exact(engineer, settings):
         started_at=_past(7),
         ended_at=_past(6) - datetime.timedelta(minutes=20),
     )  # 40 min travel
-    services.material_add(
+    services_onsite.material_add(
         actor=engineer,
         work_order=work_order,
         description="Gasket",
         quantity="2",
         unit_cost="125.50",
     )
-    services.material_add(
+    services_onsite.material_add(
         actor=engineer,
         work_order=work_order,
         description="Sealant",
@@ -261,7 +261,7 @@ def test_material_defaults_to_catalogue_price_and_refuses_bad_numbers(engineer):
         name="Base", currency="RUB", is_default=True
     )
     Price.objects.create(price_list=price_list, product=product, amount=Decimal("990.00"))
-    material = services.material_add(
+    material = services_onsite.material_add(
         actor=engineer, work_order=work_order, product=product, quantity="3"
     )
     assert (material.unit_cost, material.total, material.description) == (
@@ -277,12 +277,14 @@ def test_material_defaults_to_catalogue_price_and_refuses_bad_numbers(engineer):
         ({"quantity": "1"}, "unit_cost"),
     ]:
         with pytest.raises(ValidationError) as error:
-            services.material_add(
+            services_onsite.material_add(
                 actor=engineer, work_order=work_order, description="Bolt", **kwargs
             )
         assert list(error.value.message_dict) == [field]
     with pytest.raises(ValidationError) as error:
-        services.material_add(actor=engineer, work_order=work_order, quantity="1", unit_cost="1")
+        services_onsite.material_add(
+            actor=engineer, work_order=work_order, quantity="1", unit_cost="1"
+        )
     assert list(error.value.message_dict) == ["product"]
     assert MaterialUse.objects.count() == 1
     work_order.refresh_from_db()
@@ -349,7 +351,7 @@ def test_engineer_sees_own_visits_and_the_ones_they_are_on(manager):
     with pytest.raises(PermissionDenied):
         services.work_order_set_status(actor=stranger, work_order=mine, status="travelling")
     with pytest.raises(PermissionDenied):
-        services.note_add(actor=stranger, work_order=mine, text="hi")
+        services_onsite.note_add(actor=stranger, work_order=mine, text="hi")
     mine.refresh_from_db()
     assert mine.status == WorkOrder.Status.SCHEDULED
     assert not TimeEntry.objects.exists()
@@ -407,17 +409,17 @@ def test_schedule_refuses_stale_version(manager, engineer):
 def test_checklist_tick_records_who_and_when(engineer):
     work_order = make_work_order(lead=engineer, checklist=["Check pressure"])
     item = ChecklistItem.objects.get()
-    ticked = services.checklist_tick(actor=engineer, item=item, is_done=True)
+    ticked = services_onsite.checklist_tick(actor=engineer, item=item, is_done=True)
     assert (ticked.is_done, ticked.done_by_id) == (True, engineer.pk)
     assert ticked.done_at is not None
-    unticked = services.checklist_tick(actor=engineer, item=item, is_done=False)
+    unticked = services_onsite.checklist_tick(actor=engineer, item=item, is_done=False)
     assert (unticked.is_done, unticked.done_by_id, unticked.done_at) == (False, None, None)
     assert work_order.checklist_items.count() == 1
 
 
 def test_photo_must_be_a_real_image_within_the_limit(engineer, settings):
     work_order = make_work_order(lead=engineer)
-    photo = services.photo_add(
+    photo = services_onsite.photo_add(
         actor=engineer,
         work_order=work_order,
         upload=SimpleUploadedFile("plate.png", _png(), "image/png"),
@@ -425,7 +427,7 @@ def test_photo_must_be_a_real_image_within_the_limit(engineer, settings):
     )
     assert photo.content_type == "image/png"
     with pytest.raises(ValidationError) as error:
-        services.photo_add(
+        services_onsite.photo_add(
             actor=engineer,
             work_order=work_order,
             upload=SimpleUploadedFile("x.jpg", b"<script>alert(1)</script>", "image/jpeg"),
@@ -433,7 +435,7 @@ def test_photo_must_be_a_real_image_within_the_limit(engineer, settings):
     assert error.value.message_dict == {"image": ["This file is not an image we can read."]}
     settings.ACCORD_FIELD_PHOTO_MAX_BYTES = 50
     with pytest.raises(ValidationError) as error:
-        services.photo_add(
+        services_onsite.photo_add(
             actor=engineer,
             work_order=work_order,
             upload=SimpleUploadedFile("big.png", _png((64, 64)), "image/png"),
@@ -479,3 +481,10 @@ def test_demo_seeds_visits_with_costs_and_a_double_booking():
     open_visits = WorkOrder.objects.filter(status=WorkOrder.Status.SCHEDULED)
     assert sum(1 for wo in open_visits if services.conflicts_for(wo)) == 2
     assert seed_demo() == 0
+
+
+def test_a_dispatcher_changing_the_status_starts_no_timer(manager, engineer):
+    work_order = make_work_order(actor=manager, lead=engineer)
+    services.work_order_set_status(actor=manager, work_order=work_order, status="travelling")
+    assert not TimeEntry.objects.exists()
+    assert list(work_order.engineer_rows.values_list("user_id", flat=True)) == [engineer.pk]

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.core.testing import assert_num_queries, user_with_role
-from accord.fieldservice import services
+from accord.fieldservice import services, services_onsite
 from accord.fieldservice.models import TimeEntry, WorkOrder
 from accord.fieldservice.tests.factories import make_case, make_work_order
 from accord.parties.tests.factories import make_company
@@ -126,7 +126,7 @@ def test_stranger_gets_404_and_read_only_gets_403(client, manager, engineer):
 
 def test_detail_page_in_fixed_queries(client, manager, engineer):
     (visit,) = _visits(manager, engineer, 1)
-    services.material_add(
+    services_onsite.material_add(
         actor=engineer, work_order=visit, description="Gasket", quantity="1", unit_cost="10"
     )
     client.force_login(manager)
@@ -226,7 +226,7 @@ def test_cost_report_sums_and_csv_is_formula_safe(client, manager, engineer):
     visit = make_work_order(actor=manager, lead=engineer, case=make_case(company=company))
     start = timezone.now().replace(microsecond=0) - 3 * H
     services.time_add(actor=engineer, work_order=visit, started_at=start, ended_at=start + 2 * H)
-    services.material_add(
+    services_onsite.material_add(
         actor=engineer, work_order=visit, description="Pump", quantity="1", unit_cost="1000"
     )
     services.work_order_set_status(actor=engineer, work_order=visit, status="in_progress")
