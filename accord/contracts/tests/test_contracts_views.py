@@ -342,3 +342,25 @@ def test_case_panel_and_client_card_panel(head_client, acme, today, head):
     assert "CP-1" in card
     field = user_with_role("field_engineer")
     assert login(field).get(reverse("contracts:case_coverage", args=[case.pk])).status_code == 404
+
+
+def test_unit_list_and_client_panel_query_counts_do_not_grow(head_client, head, acme, today):
+    make_contract(acme, starts_on=today, ends_on=today, entitlements={"visits": 2})
+    for index in range(2):
+        make_asset(acme, f"Q-{index}")
+    units_url = reverse("contracts:asset_list")
+    panel_url = reverse("contracts:company_panel", args=[acme.pk])
+    head_client.get(units_url)
+    with assert_num_queries(6):
+        head_client.get(units_url)
+    with assert_num_queries(8):
+        head_client.get(panel_url)
+    for index in range(2, 6):
+        make_asset(acme, f"Q-{index}")
+        make_contract(acme, starts_on=today, ends_on=today, entitlements={"hours": 1})
+    with assert_num_queries(6):
+        page = head_client.get(units_url)
+    with assert_num_queries(8):
+        panel = head_client.get(panel_url)
+    assert len(page.context["rows"]) == 6
+    assert len(panel.context["contracts"]) == 5
