@@ -10,14 +10,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from accord.core.api import PageParams, authed_user, paginate
 from accord.core.permissions import Action, Scope, user_scope
 from accord.feedback import services
-from accord.feedback.models import Survey
+from accord.feedback.models import Survey, SurveyOptOut
 from accord.feedback.results import feedback_results
-from accord.feedback.selectors import get_survey_for, surveys_visible_to
+from accord.feedback.selectors import get_survey_for, opt_outs_visible_to, surveys_visible_to
 from accord.servicereports.filters import parse_filter, validation_error
 
 router = Router(tags=["feedback"])
@@ -192,6 +192,75 @@ def results(request: HttpRequest) -> dict[str, Any]:
         },
         "refusals": {"declined": data.declined, "opt_outs": data.opt_outs, "total": data.refusals},
     }
+
+
+class OptOutOut(Schema):
+    id: int
+    email: str
+    contact: int | None
+    company: int | None
+    source: str
+    created_at: datetime.datetime
+
+
+def render_opt_out(opt_out: SurveyOptOut) -> dict[str, Any]:
+    return {
+        "id": opt_out.pk,
+        "email": opt_out.email,
+        "contact": opt_out.contact_id,
+        "company": opt_out.company_id,
+        "source": opt_out.source,
+        "created_at": opt_out.created_at,
+    }
+
+
+class OptOutFilters(Schema):
+    company: int | None = None
+
+
+@router.get("/feedback/opt-outs", response=dict[str, Any], summary="Clients who want no surveys")
+def opt_out_list(
+    request: HttpRequest, filters: Query[OptOutFilters], page: Query[PageParams]
+) -> dict[str, Any]:
+    queryset = opt_outs_visible_to(authed_user(request))
+    if filters.company is not None:
+        queryset = queryset.filter(company_id=filters.company)
+    return paginate(
+        queryset,
+        order=("-created_at", "-id"),
+        after=page.after,
+        limit=page.limit,
+        render=render_opt_out,
+    )
+
+
+class OptOutIn(Schema):
+    contact: int
+
+
+@router.post(
+    "/feedback/opt-outs",
+    response={201: OptOutOut},
+    summary="Record that a contact wants no surveys",
+)
+def opt_out_create(request: HttpRequest, payload: OptOutIn) -> Status[dict[str, Any]]:
+    from accord.parties.selectors import get_contact_for
+
+    user = authed_user(request)
+    contact = get_contact_for(user, payload.contact)
+    return Status(201, render_opt_out(services.survey_opt_out_record(actor=user, contact=contact)))
+
+
+@router.delete(
+    "/feedback/opt-outs/{opt_out_id}", response={204: None}, summary="Send surveys again"
+)
+def opt_out_delete(request: HttpRequest, opt_out_id: int) -> Status[None]:
+    from django.shortcuts import get_object_or_404
+
+    user = authed_user(request)
+    opt_out = get_object_or_404(opt_outs_visible_to(user), pk=opt_out_id)
+    services.survey_opt_out_remove(actor=user, opt_out=opt_out)
+    return Status(204, None)
 
 
 def _mount_service_reports() -> None:

@@ -119,6 +119,7 @@ class Survey(models.Model):
         indexes = [
             models.Index(fields=["created_at", "id"], name="survey_created_idx"),
             models.Index(fields=["agent", "created_at"], name="survey_agent_idx"),
+            models.Index(fields=["company", "-answered_at"], name="survey_company_idx"),
             models.Index(
                 fields=["created_at"], name="survey_unsent_idx", condition=Q(sent_at__isnull=True)
             ),
@@ -183,7 +184,10 @@ class SurveyOptOut(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("survey opt-out")
         verbose_name_plural = _("survey opt-outs")
-        indexes = [models.Index(fields=["contact"], name="survey_optout_contact_idx")]
+        indexes = [
+            models.Index(fields=["contact"], name="survey_optout_contact_idx"),
+            models.Index(fields=["company"], name="survey_optout_company_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.email

@@ -62,3 +62,38 @@ def opt_outs_visible_to(user: Any) -> QuerySet[SurveyOptOut]:
 def case_survey(user: Any, case_pk: int) -> Survey | None:
     """The survey on one case for its page's panel (the case itself is checked by the view)."""
     return Survey.objects.select_related("follow_up", "agent").filter(case_id=case_pk).first()
+
+
+COMPANY_PANEL_LIMIT = 5
+
+
+def company_feedback(user: Any, company_pk: int) -> dict[str, Any]:
+    """The client card's panel: average and count of the client's ratings the viewer may see,
+    the latest ones, and the client's contacts who opted out."""
+    from django.db.models import Avg, Count
+
+    surveys = surveys_visible_to(user).filter(company_id=company_pk, score__isnull=False)
+    totals = surveys.order_by().aggregate(average=Avg("score"), answered=Count("pk"))
+    latest = list(
+        surveys.select_related("case", "order")
+        .only(
+            "pk",
+            "score",
+            "comment",
+            "answered_at",
+            "is_complaint",
+            "case_id",
+            "order_id",
+            "case__id",
+            "case__subject",
+            "order__id",
+            "order__number",
+        )
+        .order_by("-answered_at", "-id")[:COMPANY_PANEL_LIMIT]
+    )
+    opt_outs = list(
+        SurveyOptOut.objects.filter(company_id=company_pk)
+        .select_related("contact")
+        .order_by("-created_at", "-id")[:20]
+    )
+    return {"totals": totals, "latest": latest, "opt_outs": opt_outs}

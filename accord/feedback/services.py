@@ -499,3 +499,26 @@ def survey_opt_out_record(*, actor: User, contact: Any) -> SurveyOptOut:
         related=contact.primary_company,
     )
     return opt_out
+
+
+def _opt_out_guard(actor: User, opt_out: SurveyOptOut) -> None:
+    target = opt_out.contact or opt_out.company
+    if target is None:
+        if not getattr(actor, "is_administrator", False):
+            raise PermissionDenied(_("You do not have permission to do this."))
+    elif not allows(actor, Action.CHANGE, target):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+@transaction.atomic
+def survey_opt_out_remove(*, actor: User, opt_out: SurveyOptOut) -> None:
+    """The client wants surveys again (they said so): remove their opt-out."""
+    _opt_out_guard(actor, opt_out)
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.DELETE,
+        obj=opt_out,
+        changes={"email": [opt_out.email, None]},
+        related=opt_out.company,
+    )
+    opt_out.delete()

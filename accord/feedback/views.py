@@ -245,3 +245,74 @@ def survey_complaint(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     if next_url.startswith("/") and not next_url.startswith("//"):
         return redirect(next_url)
     return redirect(survey.subject_url or "feedback:results")
+
+
+@login_required
+@require_GET
+def company_panel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    """The client card's panel: the client's ratings and who asked for no surveys."""
+    from accord.feedback.results import average
+    from accord.feedback.selectors import company_feedback
+    from accord.parties.selectors import contacts_visible_to, get_company_for
+
+    company = get_company_for(request.user, pk)
+    data = company_feedback(request.user, company.pk)
+    contacts = list(
+        contacts_visible_to(request.user, Action.CHANGE)
+        .filter(employments__company=company, contact_points__kind="email")
+        .distinct()
+        .only("pk", "full_name", "first_name", "last_name")
+        .order_by("full_name", "id")[:50]
+    )
+    return render(
+        request,
+        "feedback/_company_panel.html",
+        {
+            "company": company,
+            "average": average(data["totals"]["average"]),
+            "answered": data["totals"]["answered"],
+            "latest": data["latest"],
+            "opt_outs": data["opt_outs"],
+            "contacts": contacts,
+            "threshold": services.follow_up_at(),
+        },
+    )
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def opt_out_add(request: AuthedHttpRequest) -> HttpResponse:
+    """Record that a contact asked (by phone, in a meeting) not to receive surveys."""
+    from accord.parties.selectors import get_contact_for
+
+    contact = get_contact_for(request.user, request.POST.get("contact") or 0)
+    try:
+        services.survey_opt_out_record(actor=request.user, contact=contact)
+        messages.success(request, _("%(name)s will receive no more surveys.") % {"name": contact})
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            for error in errors:
+                messages.error(request, error)
+    return _back(request, contact.get_absolute_url())
+
+
+@login_required
+@require_POST
+def opt_out_remove(request: AuthedHttpRequest, pk: int) -> HttpResponse:
+    from django.shortcuts import get_object_or_404
+
+    from accord.feedback.selectors import opt_outs_visible_to
+
+    opt_out = get_object_or_404(opt_outs_visible_to(request.user), pk=pk)
+    services.survey_opt_out_remove(actor=request.user, opt_out=opt_out)
+    messages.success(
+        request, _("Surveys will be sent to %(email)s again.") % {"email": opt_out.email}
+    )
+    return _back(request, opt_out.company.get_absolute_url() if opt_out.company else "/")
