@@ -173,6 +173,13 @@ class TimeEntryIn(Schema):
     note: str = ""
 
 
+class TimeEntryPatch(Schema):
+    kind: str | None = None
+    started_at: datetime.datetime
+    ended_at: datetime.datetime
+    note: str | None = None
+
+
 class MaterialIn(Schema):
     product: int | None = None
     description: str = ""
@@ -488,6 +495,29 @@ def timer_start(
 def timer_stop(request: HttpRequest, work_order_id: int) -> dict[str, Any]:
     user, work_order = _get(request, work_order_id)
     return _entry(services.time_stop(actor=user, work_order=work_order))
+
+
+@router.patch(
+    "/work-orders/{int:work_order_id}/time-entries/{int:entry_id}",
+    response=TimeEntryOut,
+    summary="Correct a time entry (also closes a timer left running)",
+)
+def time_update(
+    request: HttpRequest, work_order_id: int, entry_id: int, payload: TimeEntryPatch
+) -> dict[str, Any]:
+    user, work_order = _get(request, work_order_id)
+    entry = TimeEntry.objects.filter(work_order=work_order, pk=entry_id).first()
+    if entry is None:
+        raise Http404
+    updated = services.time_entry_update(
+        actor=user,
+        entry=entry,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+        kind=payload.kind,
+        note=payload.note,
+    )
+    return _entry(updated)
 
 
 @router.delete(

@@ -8,6 +8,7 @@ class FieldserviceConfig(AppConfig):
     verbose_name = _("Field service")
 
     def ready(self) -> None:
+        from accord.core.cards import CardPanel, register_card_panel
         from accord.core.permissions import ObjectType, register_object_type
         from accord.service.panels import CasePanel, register_case_panel
 
@@ -30,5 +31,14 @@ class FieldserviceConfig(AppConfig):
                 url_name="fieldservice:case_work_orders",
                 object_type="work_order",
                 position=40,
+            )
+        )
+        register_card_panel(
+            CardPanel(
+                key="work_orders",
+                title=_("Field visits"),
+                url_name="fieldservice:company_work_orders",
+                object_type="work_order",
+                position=75,
             )
         )

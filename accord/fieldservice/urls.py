@@ -41,5 +41,10 @@ urlpatterns = [
         views.checklist_template_edit,
         name="checklist_template_edit",
     ),
+    path(
+        "companies/<int:company_pk>/work-orders/",
+        views.company_work_orders,
+        name="company_work_orders",
+    ),
     path("cases/<int:case_pk>/work-orders/", views.case_work_orders, name="case_work_orders"),
 ]

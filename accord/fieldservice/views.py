@@ -126,6 +126,33 @@ def case_work_orders(request: AuthedHttpRequest, case_pk: int) -> HttpResponse:
     )
 
 
+@login_required
+def company_work_orders(request: AuthedHttpRequest, company_pk: int) -> HttpResponse:
+    """The "Field visits" panel of the client card: the latest visits and this year's cost."""
+    from django.db.models import Count, Sum
+
+    from accord.parties.selectors import get_company_for
+
+    company = get_company_for(request.user, company_pk)
+    visible = selectors.work_orders_visible_to(request.user).filter(company=company)
+    year_start = timezone.localdate().replace(month=1, day=1)
+    since = timezone.make_aware(datetime.datetime.combine(year_start, datetime.time.min))
+    totals = visible.filter(status=WorkOrder.Status.DONE, finished_at__gte=since).aggregate(
+        visits=Count("id"), cost=Sum("total_cost")
+    )
+    return render(
+        request,
+        "fieldservice/_company_work_orders.html",
+        {
+            "company": company,
+            "work_orders": list(visible.select_related("owner", "case").order_by("-id")[:10]),
+            "totals": totals,
+            "currency": services.field_currency(),
+            "year": year_start.year,
+        },
+    )
+
+
 # --- list, create, detail, edit ------------------------------------------------------------
 
 

@@ -488,3 +488,35 @@ def test_a_dispatcher_changing_the_status_starts_no_timer(manager, engineer):
     services.work_order_set_status(actor=manager, work_order=work_order, status="travelling")
     assert not TimeEntry.objects.exists()
     assert list(work_order.engineer_rows.values_list("user_id", flat=True)) == [engineer.pk]
+
+
+def test_a_timer_left_running_overnight_is_corrected_by_hand(engineer):
+    work_order = make_work_order(lead=engineer)
+    stale = TimeEntry.objects.create(
+        work_order=work_order, engineer=engineer, kind="work", started_at=_past(30)
+    )
+    with pytest.raises(ValidationError) as error:
+        services.time_stop(actor=engineer, work_order=work_order)
+    assert list(error.value.message_dict) == ["ended_at"]
+    stale.refresh_from_db()
+    assert stale.ended_at is None
+    corrected = services.time_entry_update(
+        actor=engineer, entry=stale, started_at=_past(30), ended_at=_past(27)
+    )
+    assert corrected.duration_seconds == 3 * 3600
+    work_order.refresh_from_db()
+    assert work_order.work_seconds == 3 * 3600
+    assert work_order.labour_cost == Decimal("10500.00")
+
+
+def test_checklist_templates_are_kept_by_the_head_of_service(manager, engineer):
+    with pytest.raises(PermissionDenied):
+        services_onsite.checklist_template_save(actor=engineer, name="X", items="Step")
+    with pytest.raises(ValidationError) as error:
+        services_onsite.checklist_template_save(actor=manager, name="Boiler", items=" \n ")
+    assert error.value.message_dict == {"items": ["Enter at least one step."]}
+    assert not ChecklistTemplate.objects.exists()
+    template = services_onsite.checklist_template_save(
+        actor=manager, name="Boiler", items=" Check pressure \n\nClean burner"
+    )
+    assert template.steps() == ["Check pressure", "Clean burner"]

@@ -271,3 +271,42 @@ def test_utilisation_counts_hours_and_visits(client, manager, engineer):
     assert row.travel_hours == Decimal("1.00")
     assert row.work_hours >= Decimal("2.00")
     assert row.visits == 1
+
+
+def test_client_card_panel_lists_visible_visits(client, manager, engineer):
+    company = make_company(owner=manager, name="ООО Теплосервис")
+    visit = make_work_order(actor=manager, lead=engineer, case=make_case(company=company))
+    client.force_login(engineer)
+    body = client.get(reverse("fieldservice:company_work_orders", args=[company.pk])).content
+    assert visit.number in body.decode()
+    stranger = user_with_role("field_engineer")
+    client.force_login(stranger)
+    body = client.get(reverse("fieldservice:company_work_orders", args=[company.pk])).content
+    assert visit.number not in body.decode()
+
+
+def test_checklist_settings_are_for_the_head_of_service(client, manager, engineer):
+    client.force_login(engineer)
+    assert client.get(reverse("fieldservice:checklist_templates")).status_code == 403
+    client.force_login(manager)
+    response = client.post(
+        reverse("fieldservice:checklist_template_create"),
+        {"name": "Boiler", "items": "Check pressure\nClean burner", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("fieldservice:checklist_templates")).content.decode()
+    assert "Boiler" in page
+
+
+def test_work_order_list_in_fixed_queries(client, manager, engineer):
+    for _ in range(3):
+        make_work_order(actor=manager, lead=engineer)
+    client.force_login(manager)
+    url = reverse("fieldservice:work_order_list")
+    client.get(url)
+    with assert_num_queries(7) as first:
+        client.get(url)
+    make_work_order(actor=manager, lead=engineer)
+    with assert_num_queries(len(first.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["page"].object_list) == 4
