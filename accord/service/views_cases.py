@@ -53,6 +53,9 @@ def case_list(request: AuthedHttpRequest) -> HttpResponse:
         return core_lists.render_list(request, CASES)
     context = core_lists.list_context(CASES, request.user, request.GET)
     context["quick_filters"] = _quick_filters(request)
+    from accord.service.routing import may_manage_queues
+
+    context["can_manage"] = may_manage_queues(request.user)
     return render(request, "service/case_list.html", context)
 
 
