@@ -481,6 +481,29 @@ def consumption_add(
     )
 
 
+@router.delete(
+    "/service-contracts/{int:contract_id}/consumption/{int:consumption_id}",
+    response={204: None},
+    summary="Take back a use recorded by mistake",
+)
+def consumption_delete(request: HttpRequest, contract_id: int, consumption_id: int) -> Status[None]:
+    from django.http import Http404
+
+    from accord.contracts.models import Consumption
+
+    user = authed_user(request)
+    contract = selectors.get_contract_for(user, contract_id)
+    consumption = (
+        Consumption.objects.select_related("entitlement")
+        .filter(pk=consumption_id, entitlement__contract=contract)
+        .first()
+    )
+    if consumption is None:
+        raise Http404
+    services.consumption_delete(actor=user, consumption=consumption)
+    return Status(204, None)
+
+
 # --- installed units -------------------------------------------------------------------------
 
 

@@ -67,6 +67,7 @@ __all__ = [
     "asset_create",
     "asset_update",
     "case_apply_coverage",
+    "consumption_delete",
     "contract_activate",
     "contract_cancel",
     "contract_create",
@@ -652,6 +653,7 @@ def record_consumption(
         raise ValidationError({"quantity": [_("Enter a quantity with at most two decimals.")]})
     if not isinstance(occurred_on, datetime.date):
         raise ValidationError({"occurred_on": [_("Enter a date.")]})
+    amount = amount.quantize(Decimal("0.01"))
     locked = ServiceContract.objects.select_for_update().get(pk=contract.pk)
     if not locked.is_in_force(occurred_on):
         raise ValidationError(
@@ -709,6 +711,37 @@ def record_consumption(
         message=consumption.note,
     )
     return consumption
+
+
+@transaction.atomic
+def consumption_delete(*, actor: User, consumption: Consumption) -> None:
+    """Take back a use recorded by mistake (a visit typed twice). Only those who may change
+    the contract; the entry stays in the contract's history."""
+    contract = ServiceContract.objects.select_for_update().get(
+        pk=consumption.entitlement.contract_id
+    )
+    require(actor, Action.CHANGE, contract)
+    entitlement = consumption.entitlement
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CHANGE,
+        obj=contract,
+        changes={
+            "consumption": [
+                {
+                    "unit": entitlement.unit,
+                    "quantity": str(consumption.quantity),
+                    "occurred_on": consumption.occurred_on.isoformat(),
+                    "case": consumption.case_id,
+                    "source": consumption.source,
+                },
+                None,
+            ]
+        },
+        related=contract.company,
+        message=_("Use taken back"),
+    )
+    consumption.delete()
 
 
 # --- coverage of a new case ----------------------------------------------------------------

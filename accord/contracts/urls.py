@@ -13,6 +13,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("service-contracts/<int:pk>/cancel/", views.contract_cancel, name="contract_cancel"),
     path("service-contracts/<int:pk>/renew/", views.contract_renew, name="contract_renew"),
     path("service-contracts/<int:pk>/use/", views.consumption_add, name="consumption_add"),
+    path(
+        "service-contracts/<int:pk>/use/<int:consumption_pk>/remove/",
+        views.consumption_remove,
+        name="consumption_remove",
+    ),
     path("service-contracts/<int:pk>/history/", views.contract_history, name="contract_history"),
     path("installed-units/", views.asset_list, name="asset_list"),
     path("installed-units/new/", views.asset_create, name="asset_create"),

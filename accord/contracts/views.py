@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accord.contracts import selectors, services
 from accord.contracts.coverage import coverage_for
 from accord.contracts.forms import AssetForm, CancelForm, ConsumptionForm, ContractForm
-from accord.contracts.models import Asset, ServiceContract
+from accord.contracts.models import Asset, Consumption, ServiceContract
 from accord.core.errors import ConflictError
 from accord.core.history import history_page
 from accord.core.http import AuthedHttpRequest
@@ -384,6 +384,22 @@ def consumption_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Use recorded."))
             return redirect(contract.get_absolute_url() + "#consumption")
     return _render_detail(request, contract, consumption_form=form, status=422)
+
+
+@login_required
+@require_POST
+def consumption_remove(request: AuthedHttpRequest, pk: int, consumption_pk: int) -> HttpResponse:
+    contract = selectors.get_contract_for(request.user, pk)
+    consumption = (
+        Consumption.objects.select_related("entitlement")
+        .filter(pk=consumption_pk, entitlement__contract=contract)
+        .first()
+    )
+    if consumption is None:
+        raise Http404
+    services.consumption_delete(actor=request.user, consumption=consumption)
+    messages.success(request, _("Use taken back."))
+    return redirect(contract.get_absolute_url() + "#consumption")
 
 
 # --- installed units -----------------------------------------------------------------------

@@ -167,3 +167,19 @@ def test_coverage_does_not_reveal_hidden_clients(head, today):
     assert seller_api.get("/api/coverage", {"serial": "HID-9"}).status_code == 403
     agent = login(user_with_role("service_agent"))
     assert agent.get("/api/coverage", {"serial": "HID-9"}).json()["asset"] is not None
+
+
+def test_take_back_a_use_over_the_api(head, acme, today):
+    from accord.contracts import services
+
+    contract = make_contract(acme, starts_on=today, ends_on=today, entitlements={"hours": 2})
+    used = services.record_consumption(
+        actor=head, contract=contract, unit="hours", quantity=1, occurred_on=today
+    )
+    other = make_contract(acme, starts_on=today, ends_on=today)
+    api = login(head)
+    assert api.delete(f"/api/service-contracts/{other.pk}/consumption/{used.pk}").status_code == 404
+    assert (
+        api.delete(f"/api/service-contracts/{contract.pk}/consumption/{used.pk}").status_code == 204
+    )
+    assert Consumption.objects.count() == 0

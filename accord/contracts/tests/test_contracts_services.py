@@ -564,3 +564,22 @@ def test_who_may_record_consumption(client_co, today):
             actor=seller, contract=contract, unit="visits", quantity=1, occurred_on=today
         )
     assert Consumption.objects.count() == 1
+
+
+def test_use_taken_back_by_who_may_change_the_contract(head, client_co, today):
+    contract = make_contract(client_co, starts_on=today, ends_on=today, entitlements={"visits": 2})
+    used = services.record_consumption(
+        actor=head, contract=contract, unit="visits", quantity=1, occurred_on=today
+    )
+    engineer = user_with_role("field_engineer")
+    with pytest.raises(PermissionDenied):
+        services.consumption_delete(actor=engineer, consumption=used)
+    assert Consumption.objects.count() == 1
+    services.consumption_delete(actor=head, consumption=used)
+    assert Consumption.objects.count() == 0
+    entry = AuditEntry.objects.filter(object_type="service_contract", object_id=contract.pk).latest(
+        "id"
+    )
+    assert entry.message == "Use taken back"
+    assert entry.changes["consumption"][1] is None
+    assert entry.changes["consumption"][0]["quantity"] == "1.00"

@@ -364,3 +364,18 @@ def test_unit_list_and_client_panel_query_counts_do_not_grow(head_client, head, 
         panel = head_client.get(panel_url)
     assert len(page.context["rows"]) == 6
     assert len(panel.context["contracts"]) == 5
+
+
+def test_take_back_a_use_from_the_contract_page(head_client, head, acme, today):
+    from accord.contracts import services
+
+    contract = make_contract(acme, starts_on=today, ends_on=today, entitlements={"visits": 2})
+    used = services.record_consumption(
+        actor=head, contract=contract, unit="visits", quantity=1, occurred_on=today
+    )
+    url = reverse("contracts:consumption_remove", args=[contract.pk, used.pk])
+    agent = login(user_with_role("service_agent"))
+    assert agent.post(url).status_code == 403
+    assert Consumption.objects.count() == 1
+    assert head_client.post(url).status_code == 302
+    assert Consumption.objects.count() == 0
