@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
@@ -53,6 +53,11 @@ class CostReport:
 
 
 GROUPS = {"company": ("company", "company__name"), "contract": ("contract", "contract__number")}
+
+
+def _money(value: Any) -> Decimal:
+    """A summed amount back to kopecks (SQLite sums decimals as floats)."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _hours(seconds: Any) -> Decimal:
@@ -103,11 +108,11 @@ def cost_report(
             visits=values["visits"],
             work_hours=_hours(values["work"]),
             travel_hours=_hours(values["travel_time"]),
-            travel_km=Decimal(values["km"] or 0),
-            labour=Decimal(values["labour"] or 0),
-            travel=Decimal(values["travel"] or 0),
-            materials=Decimal(values["materials"] or 0),
-            total=Decimal(values["total"] or 0),
+            travel_km=Decimal(str(values["km"] or 0)).quantize(Decimal("0.1")),
+            labour=_money(values["labour"]),
+            travel=_money(values["travel"]),
+            materials=_money(values["materials"]),
+            total=_money(values["total"]),
         )
         report.rows.append(row)
         total = report.totals.setdefault(row.currency, CostRow(None, "", row.currency))

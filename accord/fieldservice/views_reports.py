@@ -36,6 +36,32 @@ def _optional_int(value: Any) -> int | None:
         return None
 
 
+def _charts(chart: Any) -> dict[str, Any]:
+    """The wide and the phone drawing of a chart (analytics' pygal style)."""
+    from accord.analytics import charts
+
+    return {"chart": charts.render(chart), "chart_narrow": charts.render(chart, size="narrow")}
+
+
+def _cost_chart(report: reports.CostReport) -> Any:
+    from accord.analytics.results import Chart, Kind, Series
+
+    rows = [row for row in report.rows if row.currency == next(iter(report.totals), "")][:10]
+    if not rows:
+        return None
+    currency = rows[0].currency
+    return Chart(
+        kind="stacked",
+        labels=[row.label or _("(none)") for row in rows],
+        series=[
+            Series(_("Labour") + f", {currency}", [row.labour for row in rows]),
+            Series(_("Travel") + f", {currency}", [row.travel for row in rows]),
+            Series(_("Materials") + f", {currency}", [row.materials for row in rows]),
+        ],
+        value_kind=Kind.MONEY,
+    )
+
+
 def _csv(filename: str, rows: list[list[Any]]) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         csv_stream([[csv_cell(cell) for cell in row] for row in rows]),
@@ -90,10 +116,18 @@ def cost_report(request: AuthedHttpRequest) -> HttpResponseBase:
             for row in report.rows
         ]
         return _csv(f"service-cost-{start.isoformat()}-{end.isoformat()}.csv", rows)
+    chart = _cost_chart(report)
     return render(
         request,
         "fieldservice/cost_report.html",
-        {"report": report, "start": start, "end": end, "errors": errors, "group": report.group},
+        {
+            "report": report,
+            "start": start,
+            "end": end,
+            "errors": errors,
+            "group": report.group,
+            **(_charts(chart) if chart else {}),
+        },
     )
 
 
@@ -130,10 +164,19 @@ def utilisation_report(request: AuthedHttpRequest) -> HttpResponseBase:
             for row in rows
         ]
         return _csv(f"engineer-utilisation-{start.isoformat()}-{end.isoformat()}.csv", data)
+    from accord.analytics.results import Chart, Kind, Series
+
+    chart = Chart(
+        kind="hbar",
+        labels=[row.engineer.get_full_name() or row.engineer.username for row in rows],
+        series=[Series(_("Utilisation, %"), [min(row.percent, 100) for row in rows])],
+        value_kind=Kind.PERCENT,
+    )
     return render(
         request,
         "fieldservice/utilisation_report.html",
         {
+            **(_charts(chart) if rows else {}),
             "rows": rows,
             "start": start,
             "end": end,

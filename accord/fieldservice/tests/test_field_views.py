@@ -236,6 +236,7 @@ def test_cost_report_sums_and_csv_is_formula_safe(client, manager, engineer):
     (row,) = response.context["report"].rows
     assert (row.visits, row.labour, row.materials) == (1, Decimal("7000.00"), Decimal("1000.00"))
     assert row.total >= Decimal("8000.00")
+    assert str(row.labour) == "7000.00" and str(row.materials) == "1000.00"
     csv = b"".join(
         client.get(reverse("fieldservice:cost_report") + "?format=csv").streaming_content
     ).decode("utf-8-sig")
