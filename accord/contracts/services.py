@@ -856,6 +856,8 @@ def contracts_remind(today: datetime.date | None = None) -> int:
             ends_on__gte=today,
             ends_on__lte=today + datetime.timedelta(days=365),
         )
+        # Already renewed and the renewal signed: nothing to remind.
+        .exclude(renewals__status=ServiceContract.Status.ACTIVE)
         .order_by("ends_on", "id")
         .values_list("pk", "ends_on", "renewal_notice_days")
     )

@@ -123,7 +123,7 @@ def contract_list(request: AuthedHttpRequest) -> HttpResponse:
             "statuses": ServiceContract.Status.choices,
             "company": company,
             "expiring": expiring,
-            "expiring_choices": EXPIRING_CHOICES,
+            "expiring_choices": sorted({*EXPIRING_CHOICES, *([int(expiring)] if expiring else [])}),
             "query": query,
             "links": _page_links(request, page, has_next),
             "can_add": user_scope(request.user, "service_contract", Action.ADD) > Scope.NONE,

@@ -68,6 +68,18 @@ def test_reminders_go_to_contracts_inside_their_notice_period_once(owner, acme, 
     )
 
 
+def test_no_reminder_when_the_renewal_is_signed_already(owner, acme, today):
+    from accord.contracts.services import contract_renew
+
+    contract = make_contract(
+        acme, starts_on=today - 300 * DAY, ends_on=today + 10 * DAY, owner=owner
+    )
+    renewal = contract_renew(actor=owner, contract=contract)
+    ServiceContract.objects.filter(pk=renewal.pk).update(status=ServiceContract.Status.ACTIVE)
+    assert contracts_remind(today) == 0
+    assert not Activity.objects.exists()
+
+
 def test_expiry_turns_ended_active_contracts_expired(owner, acme, today):
     ended = make_contract(acme, starts_on=today - 30 * DAY, ends_on=today - DAY)
     running = make_contract(acme, starts_on=today - 30 * DAY, ends_on=today)

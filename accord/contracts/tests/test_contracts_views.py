@@ -69,6 +69,10 @@ def test_list_filters_by_status_client_and_expiry(head_client, head, acme, today
     assert [r["contract"] for r in page.context["rows"]] == [later, soon]
     page = head_client.get(url, {"q": soon.number})
     assert [r["contract"] for r in page.context["rows"]] == [soon]
+    page = head_client.get(url, {"expiring": "200"})
+    assert [r["contract"] for r in page.context["rows"]] == [soon, later]
+    assert page.context["expiring_choices"] == [30, 60, 90, 200]
+    assert '<option value="200" selected>' in page.content.decode()
 
 
 def test_list_query_count_does_not_grow_with_rows(head_client, head, acme, today):
