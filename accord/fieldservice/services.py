@@ -200,6 +200,15 @@ def default_site_address(case: Any) -> str:
     return str(address) if address else ""
 
 
+def default_team(case: Any, actor: Any) -> Team | None:
+    """The team a new visit is dispatched in: the case's, else the actor's first team."""
+    if case.team_id is not None:
+        return case.team
+    if actor is None or not getattr(actor, "pk", None):
+        return None
+    return actor.teams.order_by("name", "id").first()
+
+
 def template_for_case(case: Any) -> ChecklistTemplate | None:
     if case.category_id is None:
         return None
@@ -268,7 +277,7 @@ def work_order_create(
         scheduled_start=start,
         scheduled_end=end,
         owner=lead_user,
-        team=team if team is not None else case.team,
+        team=team if team is not None else default_team(case, actor),
         site_address=(default_site_address(case) if site_address is None else site_address)[:255],
         instructions=instructions,
         labour_rate=labour_rate(),

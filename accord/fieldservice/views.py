@@ -114,7 +114,7 @@ def case_work_orders(request: AuthedHttpRequest, case_pk: int) -> HttpResponse:
         .select_related("owner")
         .order_by("-id")[:20]
     )
-    probe = WorkOrder(case=case, team_id=case.team_id, owner=None)
+    probe = WorkOrder(case=case, team=services.default_team(case, request.user), owner=None)
     return render(
         request,
         "fieldservice/_case_work_orders.html",
@@ -166,6 +166,10 @@ def work_order_list(request: AuthedHttpRequest) -> HttpResponse:
         queryset = queryset.filter(status__in=WorkOrder.OPEN_STATUSES)
     elif status in WorkOrder.Status.values:
         queryset = queryset.filter(status=status)
+    query = request.GET.get("q", "").strip()
+    if query:
+        number = query.upper().removeprefix("WO-").strip()
+        queryset = queryset.filter(pk=int(number)) if number.isdigit() else queryset.none()
     mine = request.GET.get("mine") == "1"
     if mine:
         queryset = queryset.filter(selectors.membership_q(request.user))
@@ -178,6 +182,7 @@ def work_order_list(request: AuthedHttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "mine": mine,
+            "query": query,
             "statuses": WorkOrder.Status.choices,
             "can_dispatch": _may_dispatch(request.user),
         },
@@ -191,7 +196,7 @@ def work_order_create(request: AuthedHttpRequest) -> HttpResponse:
     case = services.cases_visible_to(request.user).filter(pk=_int(case_pk)).first()
     if case is None:
         raise Http404
-    probe = WorkOrder(case=case, team_id=case.team_id)
+    probe = WorkOrder(case=case, team=services.default_team(case, request.user))
     if not allows(request.user, Action.ADD, probe):
         raise PermissionDenied
     initial = {"site_address": services.default_site_address(case)}

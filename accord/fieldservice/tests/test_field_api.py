@@ -161,3 +161,33 @@ def test_photo_upload_checks_the_image(client, manager, engineer):
     bad = client.post(f"/api/work-orders/{work_order.pk}/photos", {"image": fake})
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["field"] == "image"
+
+
+def test_time_entry_correction_over_the_api(client, manager, engineer):
+    work_order = make_work_order(actor=manager, lead=engineer)
+    begun = timezone.now().replace(microsecond=0) - 5 * H
+    client.force_login(engineer)
+    created = client.post(
+        f"/api/work-orders/{work_order.pk}/time-entries",
+        {"started_at": begun.isoformat(), "ended_at": (begun + H).isoformat()},
+        content_type="application/json",
+    ).json()
+    too_long = client.patch(
+        f"/api/work-orders/{work_order.pk}/time-entries/{created['id']}",
+        {"started_at": (begun - 30 * H).isoformat(), "ended_at": begun.isoformat()},
+        content_type="application/json",
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"][0]["field"] == "ended_at"
+    fixed = client.patch(
+        f"/api/work-orders/{work_order.pk}/time-entries/{created['id']}",
+        {
+            "started_at": begun.isoformat(),
+            "ended_at": (begun + 2 * H).isoformat(),
+            "kind": "travel",
+        },
+        content_type="application/json",
+    )
+    assert fixed.status_code == 200
+    assert (fixed.json()["kind"], fixed.json()["duration_seconds"]) == ("travel", 7200)
+    assert client.get(f"/api/work-orders/{work_order.pk}").json()["travel_seconds"] == 7200

@@ -520,3 +520,12 @@ def test_checklist_templates_are_kept_by_the_head_of_service(manager, engineer):
         actor=manager, name="Boiler", items=" Check pressure \n\nClean burner"
     )
     assert template.steps() == ["Check pressure", "Clean burner"]
+
+
+def test_an_agent_dispatches_a_teamless_case_in_their_own_team(engineer):
+    team = TeamFactory()
+    agent = user_with_role("service_agent", team=team)
+    case = make_case()
+    work_order = services.work_order_create(actor=agent, case=case, lead_engineer=engineer)
+    assert work_order.team_id == team.pk
+    assert set(selectors.work_orders_visible_to(agent, "change")) == {work_order}
