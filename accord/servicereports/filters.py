@@ -14,6 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accord.core.models import User
 from accord.service.models import Category, Queue
@@ -80,6 +81,7 @@ class ServiceFilterForm(forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.error_messages["invalid_choice"] = _("Choose one of the listed options.")
+            field.empty_label = str(pgettext_lazy("filter", "All"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
