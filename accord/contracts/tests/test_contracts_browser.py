@@ -74,5 +74,11 @@ def test_record_a_visit_on_a_phone(chromium: Any, live_server: Any) -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         if shots:
             page.screenshot(path=f"{shots}/units-{width}.png", full_page=True)
+
+        page.goto(f"{live_server.url}/service-contracts/?expiring=365")
+        assert contract.number in page.content()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if shots:
+            page.screenshot(path=f"{shots}/contracts-{width}.png", full_page=True)
     finally:
         context.close()
