@@ -57,9 +57,6 @@ class Article(OwnedModel):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, blank=True, allow_unicode=False)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
-    body_html = models.TextField(_("text"), blank=True)
-    # The body without tags: snippets and the stemmer read it.
-    body_text = models.TextField(_("plain text"), blank=True, editable=False)
     category = models.ForeignKey(
         KbCategory,
         on_delete=models.PROTECT,
@@ -88,6 +85,10 @@ class Article(OwnedModel):
     helpful_count = models.PositiveIntegerField(_("helpful votes"), default=0, editable=False)
     unhelpful_count = models.PositiveIntegerField(_("not helpful votes"), default=0, editable=False)
     solved_count = models.PositiveIntegerField(_("cases solved"), default=0, editable=False)
+    # The long columns last: filters on the small ones above never read past them.
+    body_html = models.TextField(_("text"), blank=True)
+    # The body without tags: snippets and the stemmer read it.
+    body_text = models.TextField(_("plain text"), blank=True, editable=False)
     stems_title = models.TextField(editable=False, blank=True)
     stems_body = models.TextField(editable=False, blank=True)
 

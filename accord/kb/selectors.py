@@ -14,6 +14,8 @@ from accord.kb import search
 from accord.kb.models import Article, ArticleVersion, CaseSolution, KbCategory
 
 PAGE_SIZE = 20
+# What a result row never shows (the snippet reads body_text).
+LIST_DEFERRED = ("body_html", "stems_title", "stems_body")
 
 
 def articles_visible_to(user: Any, action: str = Action.VIEW) -> QuerySet[Article]:
@@ -121,9 +123,8 @@ def _page(
     page = max(1, page)
     ranked = search.search_ids(query, filters, limit=page_size, offset=(page - 1) * page_size)
     total = search.search_count(query, filters) if count else len(ranked)
-    by_id = {
-        a.pk: a for a in base.filter(pk__in=[pk for pk, _rank in ranked]).select_related("category")
-    }
+    rows = base.filter(pk__in=[pk for pk, _rank in ranked]).select_related("category")
+    by_id = {a.pk: a for a in rows.defer(*LIST_DEFERRED)}
     stems = query.stems
     results = [
         (by_id[pk], search.snippet(by_id[pk].body_text, stems, by_id[pk].language))

@@ -72,7 +72,11 @@ def _browse(user: Any, filters: dict[str, Any], page: int) -> tuple[list[Any], A
         queryset = queryset.filter(language=filters["language"])
     if filters["category_id"] is not None:
         queryset = queryset.filter(category_id=filters["category_id"])
-    queryset = queryset.select_related("category").order_by("-updated_at", "-id")
+    queryset = (
+        queryset.select_related("category")
+        .defer("body_text", *selectors.LIST_DEFERRED)
+        .order_by("-updated_at", "-id")
+    )
     paginator = Paginator(queryset, selectors.PAGE_SIZE)
     page_obj = paginator.get_page(page)
     rows = [(article, None) for article in page_obj.object_list]
@@ -515,7 +519,10 @@ def public_list(request: HttpRequest) -> HttpResponse:
         context.update(rows=result.results, search=result)
     else:
         queryset = (
-            selectors.public_articles().select_related("category").order_by("-published_at", "-id")
+            selectors.public_articles()
+            .select_related("category")
+            .defer("body_text", *selectors.LIST_DEFERRED)
+            .order_by("-published_at", "-id")
         )
         page_obj = Paginator(queryset, selectors.PAGE_SIZE).get_page(page)
         context.update(rows=[(a, None) for a in page_obj.object_list], page_obj=page_obj)

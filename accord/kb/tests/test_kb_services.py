@@ -286,3 +286,20 @@ def test_categories_are_for_administrators_and_the_head_of_service():
     assert list(
         KbCategory.objects.values_list("name", "name_ru", "name_fr", "name_de", "version")
     ) == [("Boilers", "Котлы", "Chaudières", "", 2)]
+
+
+def test_demo_seeds_four_languages_with_versions_once():
+    from accord.kb import demo
+
+    author()
+    user_with_role("service_agent")
+
+    counts = demo.seed_demo()
+    again = demo.seed_demo()
+
+    assert counts["articles"] == len(demo.ARTICLES) == 30
+    assert counts["categories"] == 5
+    assert again == {}
+    assert set(Article.objects.values_list("language", flat=True)) == {"ru", "fr", "en", "de"}
+    assert Article.objects.get(title__startswith="Air handling unit").current_version == 3
+    assert Article.objects.filter(visibility="public", status="published").count() == 13
