@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -201,17 +201,15 @@ def export_csv(request: AuthedHttpRequest, report_filter: Any) -> StreamingHttpR
 @require_GET
 def case_panel(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The case page's panel: the client's rating of this case (htmx fragment)."""
-    from accord.service.models import Case
     from accord.servicereports.scoping import cases_visible
 
     case = cases_visible(request.user).filter(pk=pk).only("pk", "owner_id", "team_id").first()
     if case is None:
-        from django.http import Http404
-
         raise Http404
     survey = case_survey(request.user, case.pk)
+    if survey is not None:
+        survey.case = case  # the permission check needs only its owner and team
     may_mark = survey is not None and services.may_change(request.user, survey)
-    assert isinstance(case, Case)
     return render(
         request,
         "feedback/_case_panel.html",

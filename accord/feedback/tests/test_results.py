@@ -145,7 +145,10 @@ def test_case_panel_shows_the_rating_and_hides_invisible_cases(data, client):
     case = data["cases"]["a2"]
     client.force_login(data["alice"])
 
-    response = client.get(reverse("feedback:case_panel", args=[case.pk]))
+    client.get(reverse("feedback:case_panel", args=[case.pk]))
+    # session, user, grants, case, survey with task and agent, unread notifications
+    with assert_num_queries(6):
+        response = client.get(reverse("feedback:case_panel", args=[case.pk]))
 
     assert response.status_code == 200
     body = response.content.decode()
