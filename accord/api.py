@@ -115,9 +115,11 @@ def _mount() -> None:
     from accord.fieldservice.api import router as fieldservice_router
     from accord.kb.api import router as kb_router
     from accord.service.api import router as service_router
+    from accord.service.api_queues import router as queues_router
     from accord.sla.api import router as sla_router
 
     api.add_router("/", service_router)
+    api.add_router("/", queues_router)
     api.add_router("/", sla_router)
     api.add_router("/", contracts_router)
     api.add_router("/", kb_router)
