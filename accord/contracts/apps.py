@@ -11,6 +11,16 @@ def on_case_opening(sender: Any, case: Any, actor: Any = None, **kwargs: Any) ->
     case_apply_coverage(case=case, actor=actor)
 
 
+def on_case_status_changed(
+    sender: Any, case: Any, old: str = "", new: str = "", actor: Any = None, **kwargs: Any
+) -> None:
+    """A duplicate closed by a merge gives back the case it counted under its contract."""
+    if new == "closed" and getattr(case, "merged_into_id", None):
+        from accord.contracts.services import case_merged_release
+
+        case_merged_release(case=case, actor=actor)
+
+
 class ContractsConfig(AppConfig):
     name = "accord.contracts"
     label = "contracts"
@@ -25,7 +35,7 @@ class ContractsConfig(AppConfig):
         )
         from accord.core.permissions import ObjectType, register_object_type
         from accord.service.panels import CasePanel, register_case_panel
-        from accord.service.signals import case_opening
+        from accord.service.signals import case_opening, case_status_changed
 
         register_object_type(
             ObjectType(
@@ -37,6 +47,9 @@ class ContractsConfig(AppConfig):
             )
         )
         case_opening.connect(on_case_opening, dispatch_uid="contracts.case_coverage")
+        case_status_changed.connect(
+            on_case_status_changed, dispatch_uid="contracts.merged_case_release"
+        )
         register_case_panel(
             CasePanel(
                 key="coverage",

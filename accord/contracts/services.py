@@ -67,6 +67,7 @@ __all__ = [
     "asset_create",
     "asset_update",
     "case_apply_coverage",
+    "case_merged_release",
     "consumption_delete",
     "contract_activate",
     "contract_cancel",
@@ -792,6 +793,40 @@ def case_apply_coverage(*, case: Any, actor: Any = None) -> Coverage:
             source=case.reference,
         )
     return coverage
+
+
+def case_merged_release(*, case: Any, actor: Any = None) -> int:
+    """A duplicate merged into another case is one request, not two: the "cases" use it
+    counted is given back (the primary case keeps its own). Returns how many were removed."""
+    uses = list(
+        Consumption.objects.filter(
+            case=case, entitlement__unit=Entitlement.Unit.CASES
+        ).select_related("entitlement__contract__company")
+    )
+    for use in uses:
+        contract = use.entitlement.contract
+        audit.record(
+            actor=actor,
+            action=AuditEntry.Kind.CHANGE,
+            obj=contract,
+            changes={
+                "consumption": [
+                    {
+                        "unit": Entitlement.Unit.CASES,
+                        "quantity": str(use.quantity),
+                        "occurred_on": use.occurred_on.isoformat(),
+                        "case": case.pk,
+                        "source": use.source,
+                    },
+                    None,
+                ]
+            },
+            related=contract.company,
+            message=_("%(reference)s merged into another case: not counted")
+            % {"reference": case.reference},
+        )
+        use.delete()
+    return len(uses)
 
 
 # --- daily job: expiry and renewal reminders -----------------------------------------------

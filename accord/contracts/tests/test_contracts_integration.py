@@ -41,3 +41,17 @@ def test_open_case_by_serial_number_comes_under_the_contract():
     assert (case.asset, case.company, case.product, case.contract) == (unit, acme, pump, contract)
     assert Consumption.objects.filter(case=case, entitlement__unit="cases").count() == 1
     assert case.sla_policy == policy
+
+
+def test_a_merged_duplicate_gives_its_case_back():
+    from accord.service.services import merge_cases
+
+    today = timezone.localdate()
+    head = user_with_role("service_manager")
+    acme = make_company(owner=head, name="Acme")
+    contract = make_contract(acme, starts_on=today, ends_on=today, entitlements={"cases": 10})
+    primary = open_case(actor=head, subject="No heating", company=acme)
+    duplicate = open_case(actor=head, subject="No heating (again)", company=acme)
+    assert Consumption.objects.filter(entitlement__contract=contract).count() == 2
+    merge_cases(actor=head, primary=primary, duplicates=[duplicate])
+    assert list(Consumption.objects.values_list("case_id", flat=True)) == [primary.pk]
