@@ -459,3 +459,22 @@ def test_categories_page_is_for_administrators_and_the_head_of_service(client):
     )
     category.refresh_from_db()
     assert (category.name_ru, category.is_active) == ("Запасные части", False)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    desk = make_desk()
+    case = make_case(desk)
+
+    for url in (
+        reverse("service:case_list"),
+        reverse("service:case_create"),
+        case.get_absolute_url(),
+        reverse("service:company_cases", args=[desk.company.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+    assert client.get("/api/cases").status_code == 401
+    response = client.post(reverse("service:case_status", args=[case.pk]), {"status": "waiting"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "new"
