@@ -220,3 +220,34 @@ def test_csrf_is_enforced_and_works_without_a_session(survey):
     assert accepted.status_code == 200
     survey.refresh_from_db()
     assert survey.score == 5
+
+
+def test_an_order_survey_follows_up_with_the_orders_owner(client, settings):
+    from accord.commerce.models import Order
+    from accord.commerce.services_orders import _set_status
+    from accord.parties.tests.factories import make_company
+
+    settings.LANGUAGE_CODE = "en"
+    manager = user_with_role("sales_manager")
+    company = make_company(owner=manager, name="Werk GmbH", country="DE")
+    _c, contact = make_client(manager, email="einkauf@werk.example")
+    order = Order.objects.create(
+        number="ORD-7",
+        company=company,
+        contact=contact,
+        currency="EUR",
+        owner=manager,
+        ordered_on="2026-11-01",
+        status=Order.Status.SHIPPED,
+    )
+    _set_status(actor=manager, order=order, status=Order.Status.COMPLETED)
+    survey = Survey.objects.get(order=order)
+    assert survey.language == "de"
+
+    page = client.get(_url(survey))
+    assert "ORD-7" in page.content.decode()
+    client.post(_url(survey), {"score": "1", "comment": "Lieferung unvollständig"})
+
+    survey.refresh_from_db()
+    assert survey.follow_up is not None and survey.follow_up.owner_id == manager.pk
+    assert survey.follow_up.subject.endswith("ORD-7")
