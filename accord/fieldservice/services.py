@@ -809,24 +809,35 @@ def record_contract_use(*, actor: User, work_order: WorkOrder) -> str:
             ).values_list("unit", flat=True)
         )
         hours = (Decimal(work_order.work_seconds) / HOUR).quantize(CENT, ROUND_HALF_UP)
-        recorded = []
+        uses = []
         if Entitlement.Unit.VISITS in units:
-            _record_consumption(
-                actor, work_order, contract, Entitlement.Unit.VISITS, Decimal(1), day
-            )
-            recorded.append(_("1 visit"))
+            uses.append((Entitlement.Unit.VISITS, Decimal(1), _("1 visit")))
         if Entitlement.Unit.HOURS in units and hours > 0:
-            _record_consumption(actor, work_order, contract, Entitlement.Unit.HOURS, hours, day)
-            recorded.append(_("%(hours)s h") % {"hours": hours})
+            uses.append((Entitlement.Unit.HOURS, hours, _("%(hours)s h") % {"hours": hours}))
+        recorded, refused = [], []
+        for unit, quantity, label in uses:
+            # The visit is done whatever the contract says: a refusal is noted, not raised.
+            try:
+                _record_consumption(actor, work_order, contract, unit, quantity, day)
+            except (ValidationError, PermissionDenied) as exc:
+                refused.extend(exc.messages if isinstance(exc, ValidationError) else [str(exc)])
+            else:
+                recorded.append(str(label))
         if recorded:
             note = _("Recorded against contract %(number)s: %(what)s.") % {
                 "number": contract.number,
-                "what": ", ".join(str(r) for r in recorded),
+                "what": ", ".join(recorded),
             }
-        else:
+        elif not uses:
             note = _("Contract %(number)s includes no visits or hours: nothing recorded.") % {
                 "number": contract.number
             }
+        else:
+            note = ""
+        if refused:
+            note = " ".join(
+                [note, _("Not recorded: %(reason)s") % {"reason": " ".join(refused)}]
+            ).strip()
     WorkOrder.objects.filter(pk=work_order.pk).update(consumption_note=note[:255])
     work_order.consumption_note = note[:255]
     return note

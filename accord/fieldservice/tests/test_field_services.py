@@ -529,3 +529,17 @@ def test_an_agent_dispatches_a_teamless_case_in_their_own_team(engineer):
     work_order = services.work_order_create(actor=agent, case=case, lead_engineer=engineer)
     assert work_order.team_id == team.pk
     assert set(selectors.work_orders_visible_to(agent, "change")) == {work_order}
+
+
+def test_a_refusal_by_the_contract_does_not_block_finishing(engineer):
+    other_client_case = make_case()
+    case = make_case()
+    contract = make_contract(case=other_client_case)
+    case.contract = contract  # a contract of another client: the contracts service refuses
+    case.save(update_fields=["contract"])
+    work_order = make_work_order(case=case, lead=engineer)
+    done = _finish(engineer, work_order)
+    assert done.status == WorkOrder.Status.DONE
+    assert Consumption.objects.count() == 0
+    assert done.consumption_note.startswith("Not recorded: ")
+    assert "another client" in done.consumption_note

@@ -311,3 +311,37 @@ def test_work_order_list_in_fixed_queries(client, manager, engineer):
     with assert_num_queries(len(first.captured_queries)):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 4
+
+
+def test_forms_render_and_edit_saves_with_version(client, manager, engineer):
+    (visit,) = _visits(manager, engineer, 1)
+    client.force_login(manager)
+    for url in (
+        reverse("fieldservice:work_order_create") + f"?case={visit.case_id}",
+        reverse("fieldservice:work_order_edit", args=[visit.pk]),
+        reverse("fieldservice:work_order_schedule", args=[visit.pk]),
+        reverse("fieldservice:checklist_template_create"),
+        reverse("fieldservice:work_order_list") + "?status=all&q=WO-" + str(visit.pk),
+    ):
+        assert client.get(url).status_code == 200, url
+    response = client.post(
+        reverse("fieldservice:work_order_edit", args=[visit.pk]),
+        {"site_address": "Tverskaya 7", "travel_km": "-1", "version": visit.version},
+    )
+    assert "The distance cannot be negative." in response.content.decode()
+    response = client.post(
+        reverse("fieldservice:work_order_edit", args=[visit.pk]),
+        {"site_address": "Tverskaya 7", "travel_km": "12,5", "version": visit.version},
+    )
+    assert response.status_code == 302
+    stale = client.post(
+        reverse("fieldservice:work_order_edit", args=[visit.pk]),
+        {"site_address": "Elsewhere", "travel_km": "1", "version": visit.version},
+    )
+    assert "changed by someone else" in stale.content.decode()
+    visit.refresh_from_db()
+    assert (visit.site_address, visit.travel_km, visit.version) == (
+        "Tverskaya 7",
+        Decimal("12.5"),
+        2,
+    )
