@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,10 +34,24 @@ GROUPS = {
     "policy": gettext_lazy("Policy"),
 }
 CLOSED = (Case.Status.RESOLVED, Case.Status.CLOSED)
-FIRST_DECIDED = Q(first_responded_at__isnull=False) | Q(first_response_breached=True)
 FIRST_MET = Q(first_responded_at__isnull=False, first_response_breached=False)
-RESOLUTION_DECIDED = Q(status__in=CLOSED) | Q(resolution_breached=True)
 RESOLUTION_MET = Q(status__in=CLOSED, resolution_breached=False)
+
+
+def _decided(now: datetime.datetime) -> tuple[Q, Q]:
+    """When each target counts: met, flagged as missed, or past due without the periodic
+    check having flagged it yet (the report does not wait for the job)."""
+    first = (
+        Q(first_responded_at__isnull=False)
+        | Q(first_response_breached=True)
+        | Q(first_response_due_at__lt=now)
+    )
+    resolution = (
+        Q(status__in=CLOSED)
+        | Q(resolution_breached=True)
+        | Q(resolution_due_at__lt=now, sla_paused_at__isnull=True)
+    )
+    return first, resolution
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,7 @@ def compliance(
     start: datetime.date,
     end: datetime.date,
     time_zone: str,
+    now: datetime.datetime | None = None,
 ) -> list[ComplianceRow]:
     """Rows of the report: ``cases`` is already scoped to the reader; dates are inclusive, in
     the reader's time zone."""
@@ -90,14 +105,15 @@ def compliance(
             "agent": "owner_id",
             "policy": "sla_policy_id",
         }[group]
+    first_decided, resolution_decided = _decided(now or timezone.now())
     rows = (
         base.order_by()
         .values(key_field)
         .annotate(
             cases=Count("pk"),
-            first_total=Count("pk", filter=FIRST_DECIDED),
+            first_total=Count("pk", filter=first_decided),
             first_met=Count("pk", filter=FIRST_MET),
-            resolution_total=Count("pk", filter=RESOLUTION_DECIDED),
+            resolution_total=Count("pk", filter=resolution_decided),
             resolution_met=Count("pk", filter=RESOLUTION_MET),
         )
         .order_by(key_field)

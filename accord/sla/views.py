@@ -354,6 +354,9 @@ def compliance(request: AuthedHttpRequest) -> HttpResponseBase:
             export.csv_rows(report.csv_rows(rows, group)),
             f"sla-compliance-{start.isoformat()}-{end.isoformat()}.csv",
         )
+    has_figures = any(
+        row.first_percent is not None or row.resolution_percent is not None for row in rows
+    )
     chart = Chart(
         kind="bar" if group in ("month", "week") else "hbar",
         labels=[row.label for row in rows],
@@ -375,8 +378,8 @@ def compliance(request: AuthedHttpRequest) -> HttpResponseBase:
             "start": start,
             "end": end,
             "error": error,
-            "chart": render_chart(chart) if rows else None,
-            "chart_narrow": render_chart(chart, size="narrow") if rows else None,
+            "chart": render_chart(chart) if has_figures else None,
+            "chart_narrow": render_chart(chart, size="narrow") if has_figures else None,
             "may_export": user_scope(request.user, "case", Action.EXPORT) > Scope.NONE,
             "may_manage": services.may_manage(request.user),
         },

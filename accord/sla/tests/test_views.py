@@ -363,3 +363,17 @@ def test_compliance_end_before_start_is_reported() -> None:
     _policy, agent = _decided_cases()
     response = client_for(agent).get(reverse("sla:compliance") + "?start=2026-12-31&end=2026-01-01")
     assert "The end of the period is before its start." in response.content.decode()
+
+
+def test_compliance_counts_an_unflagged_overdue_case_as_missed() -> None:
+    only_policy(make_policy(targets={"normal": (60, 480)}))
+    agent = user_with_role("service_manager")
+    make_case(created_at=timezone.now() - datetime.timedelta(days=20), owner=agent)
+    response = client_for(agent).get(reverse("sla:compliance") + "?group=priority")
+    total = response.context["total"]
+    assert (total.first_met, total.first_total, total.resolution_met, total.resolution_total) == (
+        0,
+        1,
+        0,
+        1,
+    )
