@@ -8,6 +8,7 @@ comes through the case record rule, so a user sees the numbers of the cases they
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -113,10 +114,11 @@ def board_cases(user: User, filters: dict[str, Any]) -> QuerySet[Case]:
     return cases
 
 
-def _counts(cases: QuerySet[Case], now: datetime) -> dict[int | None, dict[str, int]]:
+def _grouped_counts(cases: QuerySet[Case], now: datetime) -> list[dict[str, Any]]:
+    """One scan of the open cases, grouped by queue and agent: every number of the board
+    (per queue, per agent, in total) is a sum of these rows."""
     aggregates: dict[str, Any] = {
         "total": Count("id"),
-        "unassigned": Count("id", filter=Q(owner__isnull=True)),
         "breached": Count("id", filter=BREACHED),
         "paused": Count("id", filter=PAUSED),
         "warning": Count("id", filter=WARNING),
@@ -128,21 +130,21 @@ def _counts(cases: QuerySet[Case], now: datetime) -> dict[int | None, dict[str, 
         if newest is not None:
             condition &= Q(created_at__gt=now - newest)
         aggregates[key] = Count("id", filter=condition)
-    rows: list[dict[str, Any]] = [
-        dict(row) for row in cases.order_by().values("queue_id").annotate(**aggregates)
+    return [
+        dict(row) for row in cases.order_by().values("queue_id", "owner_id").annotate(**aggregates)
     ]
-    return {row.pop("queue_id"): row for row in rows}
 
 
-def _loads(cases: QuerySet[Case]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = [
-        dict(row)
-        for row in cases.filter(owner__isnull=False)
-        .order_by()
-        .values("queue_id", "owner_id")
-        .annotate(open=Count("id"), breached=Count("id", filter=BREACHED))
-    ]
-    return rows
+def _per_queue(rows: list[dict[str, Any]]) -> dict[int | None, dict[str, int]]:
+    counts: dict[int | None, dict[str, int]] = {}
+    for row in rows:
+        entry = counts.setdefault(row["queue_id"], {"unassigned": 0})
+        for key, value in row.items():
+            if key not in ("queue_id", "owner_id"):
+                entry[key] = entry.get(key, 0) + value
+        if row["owner_id"] is None:
+            entry["unassigned"] += row["total"]
+    return counts
 
 
 def _shown_queues(user: User, all_queues: list[Queue], with_cases: set[int | None]) -> list[Queue]:
@@ -182,12 +184,44 @@ def urgency() -> SqlCase:
     )
 
 
+def _listed_cases(cases: QuerySet[Case]) -> tuple[list[Case], list[Case]]:
+    """The oldest and the most urgent open cases: their ids first (from the index, without
+    reading every open row's joins), then the few rows the page shows, in one query."""
+    oldest_ids = list(
+        cases.order_by("created_at", "id").values_list("id", flat=True)[:BOARD_LIST_SIZE]
+    )
+    urgent_due = list(
+        cases.filter(Q(first_response_due_at__isnull=False) | Q(resolution_due_at__isnull=False))
+        .annotate(next_due=urgency())
+        .order_by(F("next_due").asc(nulls_last=True), "created_at", "id")
+        .values_list("id", "next_due")[:BOARD_LIST_SIZE]
+    )
+    wanted = {*oldest_ids, *(pk for pk, _due in urgent_due)}
+    found = (
+        Case.objects.filter(pk__in=wanted)
+        .select_related("queue", "owner", "category")
+        .defer("description", "custom")
+        .in_bulk()
+        if wanted
+        else {}
+    )
+    oldest = [found[pk] for pk in oldest_ids if pk in found]
+    urgent = []
+    for pk, due in urgent_due:
+        if pk in found:
+            case = copy.copy(found[pk])
+            case.next_due = due  # type: ignore[attr-defined]
+            urgent.append(case)
+    return oldest, urgent
+
+
 def board_for(user: User, filters: dict[str, Any], *, queues: list[Queue]) -> Board:
     """The board's numbers in a fixed number of queries, whatever the number of cases."""
     now = timezone.now()
     cases = board_cases(user, filters)
-    counts = _counts(cases, now)
-    loads = _loads(cases)
+    rows = _grouped_counts(cases, now)
+    counts = _per_queue(rows)
+    loads = [row for row in rows if row["owner_id"] is not None]
     users = {
         u.pk: u
         for u in User.objects.filter(pk__in={row["owner_id"] for row in loads})
@@ -200,26 +234,19 @@ def board_for(user: User, filters: dict[str, Any], *, queues: list[Queue]) -> Bo
     cards = {q.pk: _card(q, counts.get(q.pk)) for q in shown}
     if None in counts and not filters.get("queue"):
         cards[None] = _card(None, counts[None])  # type: ignore[index]
-    for row in sorted(loads, key=lambda r: (-r["open"], r["owner_id"])):
+    for row in sorted(loads, key=lambda r: (-r["total"], r["owner_id"])):
         card = cards.get(row["queue_id"])
         if card is None:
             continue
         if len(card.agents) < TOP_AGENTS:
-            card.agents.append(AgentLoad(users.get(row["owner_id"]), row["open"], row["breached"]))
+            card.agents.append(AgentLoad(users.get(row["owner_id"]), row["total"], row["breached"]))
         else:
             card.more_agents += 1
     total_row: dict[str, int] = {}
-    for row in counts.values():
-        for key, value in row.items():
+    for entry in counts.values():
+        for key, value in entry.items():
             total_row[key] = total_row.get(key, 0) + value
-    related = ("queue", "owner", "category")
-    listed = cases.select_related(*related).defer("description", "custom")
-    oldest = list(listed.order_by("created_at", "id")[:BOARD_LIST_SIZE])
-    urgent = list(
-        listed.filter(Q(first_response_due_at__isnull=False) | Q(resolution_due_at__isnull=False))
-        .annotate(next_due=urgency())
-        .order_by(F("next_due").asc(nulls_last=True), "created_at", "id")[:BOARD_LIST_SIZE]
-    )
+    oldest, urgent = _listed_cases(cases)
     return Board(
         cards=list(cards.values()),
         totals=_card(None, total_row),
