@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import Count, F, Q, QuerySet, When
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -86,6 +88,11 @@ class QueueCard:
     sla: list[tuple[str, Any, int]] = field(default_factory=list)
     agents: list[AgentLoad] = field(default_factory=list)
     more_agents: int = 0
+    list_url: str = ""  # the case list showing these open cases
+
+    @property
+    def unassigned_url(self) -> str:
+        return f"{self.list_url}&assigned=unassigned" if self.list_url else ""
 
     @property
     def key(self) -> str:
@@ -215,6 +222,20 @@ def _listed_cases(cases: QuerySet[Case]) -> tuple[list[Case], list[Case]]:
     return oldest, urgent
 
 
+def _link_cards(cards: list[QueueCard], filters: dict[str, Any]) -> None:
+    """Each card's numbers open the case list with the same cases (open, this queue, the
+    board's filters)."""
+    try:
+        base = reverse("service:case_list")
+    except NoReverseMatch:  # the case pages are not installed
+        return
+    params = {"status": "open"}
+    params.update({k: str(v) for k, v in filters.items() if k != "queue" and v})
+    for card in cards:
+        if card.queue is not None:
+            card.list_url = f"{base}?{urlencode({**params, 'queue': card.queue.pk})}"
+
+
 def board_for(user: User, filters: dict[str, Any], *, queues: list[Queue]) -> Board:
     """The board's numbers in a fixed number of queries, whatever the number of cases."""
     now = timezone.now()
@@ -247,6 +268,7 @@ def board_for(user: User, filters: dict[str, Any], *, queues: list[Queue]) -> Bo
         for key, value in entry.items():
             total_row[key] = total_row.get(key, 0) + value
     oldest, urgent = _listed_cases(cases)
+    _link_cards([*cards.values()], filters)
     return Board(
         cards=list(cards.values()),
         totals=_card(None, total_row),

@@ -175,7 +175,7 @@ def test_board_page_renders_the_numbers_and_polls_the_fragment(client: Client, d
     assert reverse("service:board_live") in html
     first = re.search(rf'data-queue="{desk["first"].pk}".*?</section>', html, re.S)
     assert first is not None
-    assert 'data-count="total">6<' in first.group(0)
+    assert re.search(r'data-count="total"[^>]*>6<', first.group(0))
     assert 'data-count="breached"><b>2</b>' in first.group(0)
     live = client.get(reverse("service:board_live"), {"queue": desk["second"].pk})
     fragment = live.content.decode()
@@ -231,3 +231,23 @@ def test_board_page_runs_the_fragment_queries_and_the_menu_s_one(client: Client,
     assert (
         reverse("service:queue_list") not in client.get(reverse("service:board")).content.decode()
     )
+
+
+def test_card_numbers_open_the_case_list_with_the_same_cases(client: Client, desk):
+    head = user_with_role("service_manager")
+    client.force_login(head)
+    html = client.get(
+        reverse("service:board_live"), {"priority": "urgent", "category": desk["fault"].pk}
+    ).content.decode()
+    base = reverse("service:case_list")
+    queue = desk["first"].pk
+    expected = f"{base}?status=open&amp;priority=urgent&amp;category={desk['fault'].pk}"
+    assert f'href="{expected}&amp;queue={queue}"' in html
+    assert f'href="{expected}&amp;queue={queue}&amp;assigned=unassigned"' not in html  # 0
+    listed = client.get(f"{base}?status=open&queue={queue}&assigned=unassigned").content.decode()
+    unassigned = Case.objects.filter(
+        queue=desk["first"], owner__isnull=True, status__in=Case.OPEN_STATUSES
+    )
+    assert unassigned.count() == 2
+    shown = {int(pk) for pk in re.findall(r'href="/cases/(\d+)/"', listed)}
+    assert shown == set(unassigned.values_list("pk", flat=True))
