@@ -260,6 +260,14 @@ _TOKEN = re.compile(r"(\w+)", re.UNICODE)
 SNIPPET_SCAN_CHARS = 20_000  # a match further into a long article shows its beginning
 
 
+def _separator(text: str) -> str:
+    """What stands between two words of a snippet: a line break (a new paragraph or list
+    item in the article) becomes a middle dot."""
+    if "\n" in text and not text.strip():
+        return " · "
+    return escape(re.sub(r"\s+", " ", text))
+
+
 def snippet(text: str, stems: Iterable[str], language: str, *, size: int = 28) -> SafeString:
     """About ``size`` words of ``text`` around the first match, matches in ``<mark>``."""
     wanted = frozenset(stems)
@@ -283,7 +291,7 @@ def snippet(text: str, stems: Iterable[str], language: str, *, size: int = 28) -
         else:
             out.append(escape(word))
         if index < end - 1:
-            out.append(escape(re.sub(r"\s+", " ", parts[position + 1])))
+            out.append(_separator(parts[position + 1]))
     if end < len(word_positions):
         out.append(" …")
     else:

@@ -164,6 +164,13 @@ def _validate(article: Article) -> None:
         raise ValidationError(errors)
 
 
+def _audit_snapshot(article: Article) -> dict[str, Any]:
+    """The audited fields, the category by its name (the history cannot name it from an id)."""
+    values = audit.snapshot(article, AUDIT_FIELDS)
+    values["category_id"] = article.category.name if article.category_id else None
+    return values
+
+
 def _new_version(article: Article, actor: Any, note: str = "") -> ArticleVersion:
     number = article.current_version + 1
     Article.objects.filter(pk=article.pk).update(current_version=number)
@@ -199,11 +206,7 @@ def article_create(*, actor: Any, **fields: Any) -> Article:
         actor=actor,
         action=AuditEntry.Kind.CREATE,
         obj=article,
-        changes={
-            k: [None, v]
-            for k, v in audit.snapshot(article, AUDIT_FIELDS).items()
-            if v not in (None, "")
-        },
+        changes={k: [None, v] for k, v in _audit_snapshot(article).items() if v not in (None, "")},
     )
     return article
 
@@ -226,7 +229,7 @@ def article_update(
         and not allows(actor, Action.REASSIGN, locked)
     ):
         raise ValidationError({"owner": [_("You may not hand this article over to someone else.")]})
-    before = audit.snapshot(locked, AUDIT_FIELDS)
+    before = _audit_snapshot(locked)
     old_category = locked.category
     old_body = locked.body_html
     for name, value in data.items():
@@ -236,7 +239,7 @@ def article_update(
     _validate(locked)
     # The new values must stay within what the actor may change (an agent's own articles).
     require(actor, Action.CHANGE, locked)
-    after = audit.snapshot(locked, AUDIT_FIELDS)
+    after = _audit_snapshot(locked)
     changes = audit.diff(before, after)
     body_changed = locked.body_html != old_body
     if body_changed:
@@ -285,11 +288,7 @@ def article_delete(*, actor: Any, article: Article, version: int) -> None:
         actor=actor,
         action=AuditEntry.Kind.DELETE,
         obj=article,
-        changes={
-            k: [v, None]
-            for k, v in audit.snapshot(article, AUDIT_FIELDS).items()
-            if v not in (None, "")
-        },
+        changes={k: [v, None] for k, v in _audit_snapshot(article).items() if v not in (None, "")},
     )
     article.delete()
     entry.save()
@@ -347,7 +346,7 @@ def feedback_submit(
     article.refresh_from_db(fields=["helpful_count", "unhelpful_count"])
     audit.record(
         actor=actor if signed_in else None,
-        action=AuditEntry.Kind.CREATE,
+        action=AuditEntry.Kind.CHANGE,
         obj=article,
         changes={"feedback": [None, "helpful" if vote.is_helpful else "not helpful"]},
         message=comment[:300],
