@@ -167,7 +167,8 @@ def _validate(article: Article) -> None:
 def _audit_snapshot(article: Article) -> dict[str, Any]:
     """The audited fields, the category by its name (the history cannot name it from an id)."""
     values = audit.snapshot(article, AUDIT_FIELDS)
-    values["category_id"] = article.category.name if article.category_id else None
+    category = article.category
+    values["category_id"] = category.name if category is not None else None
     return values
 
 
