@@ -20,6 +20,13 @@ class SlaConfig(AppConfig):
         signals.case_message_added.connect(
             _case_message_added, dispatch_uid="sla_case_message_added"
         )
+        # The case services record a priority change as a CaseEvent and send no signal of
+        # their own for it: recompute the due times when that event is written.
+        from django.db.models.signals import post_save
+
+        from accord.service.models import CaseEvent
+
+        post_save.connect(_case_event_saved, sender=CaseEvent, dispatch_uid="sla_priority_event")
         register_case_panel(
             CasePanel(
                 key="sla",
@@ -49,3 +56,11 @@ def _case_message_added(sender: Any, message: Any, actor: Any = None, **kwargs: 
     from accord.sla.clocks import message_added
 
     message_added(message=message, actor=actor)
+
+
+def _case_event_saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    from accord.service.models import CaseEvent
+    from accord.sla.clocks import recompute
+
+    if created and instance.kind == CaseEvent.Kind.PRIORITY:
+        recompute(case=instance.case, actor=instance.actor)

@@ -314,7 +314,7 @@ def holidays_load(
             action=AuditEntry.Kind.CHANGE,
             obj=calendar,
             changes={"holidays": [None, [f"{h.date.isoformat()} {h.name}" for h in new]]},
-            message=_("Loaded %(count)s public holidays of %(country)s for %(year)s.")
+            message=_("Public holidays of %(country)s for %(year)s loaded: %(count)s.")
             % {"count": len(new), "country": country, "year": year},
         )
     return new

@@ -302,7 +302,7 @@ def holidays_load(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             if added:
                 messages.success(
                     request,
-                    _("%(count)s days of %(year)s added.") % {"count": len(added), "year": year},
+                    _("Days added for %(year)s: %(count)s.") % {"count": len(added), "year": year},
                 )
             else:
                 messages.info(

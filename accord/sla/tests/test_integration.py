@@ -62,3 +62,20 @@ def test_case_lifecycle_runs_the_clocks() -> None:
     assert clock.resolution_started_at is not None
     assert clock.resolution_started_at <= timezone.now()
     assert clock.next_check_at is not None
+
+
+def test_priority_change_through_the_case_service_recomputes_the_due_times() -> None:
+    only_policy(make_policy(targets={"normal": (240, 2400), "urgent": (15, 120)}))
+    manager = user_with_role("service_manager")
+    case = case_services.open_case(actor=manager, subject="Boiler", requester_email="a@b.example")
+    case.refresh_from_db()
+    normal_due = case.first_response_due_at
+    case = case_services.update_case(
+        actor=manager, case=case, version=case.version, priority="urgent"
+    )
+    case.refresh_from_db()
+    assert case.first_response_due_at is not None and normal_due is not None
+    assert case.first_response_due_at < normal_due
+    clock = SlaClock.objects.get(case=case)
+    assert clock.first_response_warn_at is not None
+    assert clock.first_response_warn_at < case.first_response_due_at
