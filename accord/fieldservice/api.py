@@ -65,6 +65,8 @@ class TimeEntryOut(Schema):
     started_at: datetime.datetime
     ended_at: datetime.datetime | None
     duration_seconds: int
+    rate: Decimal
+    cost: Decimal
     note: str
 
 
@@ -278,6 +280,8 @@ def _entry(entry: TimeEntry) -> dict[str, Any]:
         "started_at": entry.started_at,
         "ended_at": entry.ended_at,
         "duration_seconds": entry.duration_seconds,
+        "rate": entry.rate,
+        "cost": entry.cost,
         "note": entry.note,
     }
 

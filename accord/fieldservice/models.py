@@ -48,6 +48,34 @@ class ChecklistTemplate(models.Model):
         return [line.strip() for line in self.items.splitlines() if line.strip()]
 
 
+class EngineerRate(models.Model):
+    """An engineer's own labour rate per hour, when it differs from the default
+    (``ACCORD_FIELD_LABOUR_RATE``): a senior engineer costs more than a trainee."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="field_rate",
+        verbose_name=_("engineer"),
+    )
+    hourly_rate = models.DecimalField(
+        _("labour rate per hour"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
+    class Meta:
+        verbose_name = _("engineer's labour rate")
+        verbose_name_plural = _("engineers' labour rates")
+        constraints = [
+            models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="rate_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.hourly_rate}"
+
+
 class WorkOrder(TrackedModel):
     """A visit to a client's site for a case: when, who, where, what to do, and the record
     of what was done and what it cost (kept up to date by the services, so reports sum
@@ -125,7 +153,11 @@ class WorkOrder(TrackedModel):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True, editable=False)
     # Kept by the services: the totals the cost reports sum.
     labour_rate = models.DecimalField(
-        _("labour rate per hour"), max_digits=12, decimal_places=2, default=Decimal("0")
+        _("labour rate per hour"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("The default rate when the visit was created; engineers may have their own."),
     )
     currency = models.CharField(_("currency"), max_length=3, default="RUB")
     work_seconds = models.PositiveIntegerField(_("work time, s"), default=0, editable=False)
@@ -314,6 +346,17 @@ class TimeEntry(models.Model):
     started_at = models.DateTimeField(_("started"))
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(_("duration, s"), default=0, editable=False)
+    rate = models.DecimalField(
+        _("labour rate per hour"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        editable=False,
+        help_text=_("The engineer's rate when the time was logged."),
+    )
+    cost = models.DecimalField(
+        _("cost"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False
+    )
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

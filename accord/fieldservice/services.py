@@ -4,8 +4,8 @@ Every function checks permission, validates (``ValidationError`` naming the fiel
 one transaction and writes the audit entry. Costs are kept on the work order by
 :func:`recompute_costs` whenever time or materials change, in ``Decimal``:
 
-    labour    = work hours   × labour rate
-    travel    = travel hours × labour rate
+    labour    = Σ work hours   × the engineer's rate (their own, else the default)
+    travel    = Σ travel hours × the engineer's rate
     materials = Σ quantity × unit cost (each line rounded to kopecks)
     total     = labour + travel + materials
 """
@@ -87,6 +87,14 @@ def field_currency() -> str:
 
 def photo_max_bytes() -> int:
     return int(getattr(settings, "ACCORD_FIELD_PHOTO_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def rate_for(engineer: Any, work_order: WorkOrder) -> Decimal:
+    """The engineer's own hourly rate, else the visit's default rate."""
+    from accord.fieldservice.models import EngineerRate
+
+    own = EngineerRate.objects.filter(user=engineer).values_list("hourly_rate", flat=True).first()
+    return own if own is not None else work_order.labour_rate
 
 
 def money(value: Decimal) -> Decimal:
@@ -454,7 +462,8 @@ def _close_entry(entry: TimeEntry, ended_at: datetime.datetime) -> TimeEntry:
         )
     entry.ended_at = ended_at
     entry.duration_seconds = int((ended_at - entry.started_at).total_seconds())
-    entry.save(update_fields=["ended_at", "duration_seconds"])
+    entry.cost = hours_cost(entry.duration_seconds, entry.rate)
+    entry.save(update_fields=["ended_at", "duration_seconds", "cost"])
     return entry
 
 
@@ -474,7 +483,12 @@ def _start_timer(actor: User, work_order: WorkOrder, kind: str, now: datetime.da
             return
         _close_entry(running, now)
     TimeEntry.objects.create(
-        work_order=work_order, engineer=actor, kind=kind, started_at=now, created_by=actor
+        work_order=work_order,
+        engineer=actor,
+        kind=kind,
+        started_at=now,
+        rate=rate_for(actor, work_order),
+        created_by=actor,
     )
 
 
@@ -663,6 +677,7 @@ def time_add(
         work_order=locked, engineer=engineer, started_at=started_at, ended_at=ended_at
     )
     assert started_at is not None  # checked above
+    rate = rate_for(engineer, locked)
     entry = TimeEntry.objects.create(
         work_order=locked,
         engineer=engineer,
@@ -670,6 +685,8 @@ def time_add(
         started_at=started_at,
         ended_at=ended_at,
         duration_seconds=seconds,
+        rate=rate,
+        cost=hours_cost(seconds, rate),
         note=note[:255],
         created_by=actor,
     )
@@ -715,6 +732,7 @@ def time_entry_update(
     current.started_at = started_at
     current.ended_at = ended_at
     current.duration_seconds = seconds
+    current.cost = hours_cost(seconds, current.rate)
     if kind is not None:
         if kind not in TimeEntry.Kind.values:
             raise ValidationError({"kind": [_("Choose work or travel.")]})
@@ -754,23 +772,25 @@ def time_entry_delete(*, actor: User, entry: TimeEntry) -> None:
 
 
 def recompute_costs(work_order: WorkOrder) -> WorkOrder:
-    """Sum the visit's closed time and materials in SQL and store the costs (Decimal)."""
-    seconds = dict(
-        TimeEntry.objects.filter(work_order=work_order, ended_at__isnull=False)
+    """Sum the visit's closed time and materials in SQL and store the costs (Decimal).
+
+    Each time entry carries its engineer's rate and its cost (hours × rate, to the kopeck),
+    so a senior engineer's hour costs more than a trainee's on the same visit."""
+    totals = {
+        kind: (int(seconds or 0), money(Decimal(str(cost or 0))))
+        for kind, seconds, cost in TimeEntry.objects.filter(
+            work_order=work_order, ended_at__isnull=False
+        )
         .values_list("kind")
-        .annotate(total=Sum("duration_seconds"))
-        .values_list("kind", "total")
-    )
-    work_seconds = int(seconds.get(TimeEntry.Kind.WORK) or 0)
-    travel_seconds = int(seconds.get(TimeEntry.Kind.TRAVEL) or 0)
-    materials = (
-        MaterialUse.objects.filter(work_order=work_order).aggregate(total=Sum("total"))["total"]
-        or ZERO
-    )
-    rate = work_order.labour_rate
-    labour = hours_cost(work_seconds, rate)
-    travel = hours_cost(travel_seconds, rate)
-    materials = money(Decimal(materials))
+        .annotate(seconds=Sum("duration_seconds"), cost=Sum("cost"))
+        .values_list("kind", "seconds", "cost")
+    }
+    work_seconds, labour = totals.get(TimeEntry.Kind.WORK, (0, ZERO))
+    travel_seconds, travel = totals.get(TimeEntry.Kind.TRAVEL, (0, ZERO))
+    materials_sum = MaterialUse.objects.filter(work_order=work_order).aggregate(total=Sum("total"))[
+        "total"
+    ]
+    materials = money(Decimal(str(materials_sum or 0)))
     values = {
         "work_seconds": work_seconds,
         "travel_seconds": travel_seconds,

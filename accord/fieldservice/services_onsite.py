@@ -20,6 +20,7 @@ from accord.core.permissions import Action
 from accord.fieldservice.models import (
     ChecklistItem,
     ChecklistTemplate,
+    EngineerRate,
     MaterialUse,
     WorkOrder,
     WorkOrderNote,
@@ -263,6 +264,54 @@ def note_add(*, actor: User, work_order: WorkOrder, text: str) -> WorkOrderNote:
     return note
 
 
+def require_service_settings(actor: Any) -> None:
+    """Checklists and labour rates are kept by administrators and the head of service."""
+    from accord.core.permissions import Scope, user_scope
+
+    if not (
+        getattr(actor, "is_administrator", False)
+        or user_scope(actor, "work_order", Action.DELETE) == Scope.ALL
+    ):
+        raise PermissionDenied(_("Only administrators and the head of service may do this."))
+
+
+@transaction.atomic
+def engineer_rate_set(*, actor: User, engineer: User, hourly_rate: Any) -> EngineerRate | None:
+    """An engineer's own labour rate; empty goes back to the default rate. Applies to time
+    logged from now on (past entries keep the rate they were logged at)."""
+    require_service_settings(actor)
+    current = EngineerRate.objects.select_for_update().filter(user=engineer).first()
+    before = str(current.hourly_rate) if current else None
+    if hourly_rate in (None, ""):
+        if current is None:
+            return None
+        current.delete()
+        audit.record(
+            actor=actor,
+            action=AuditEntry.Kind.DELETE,
+            obj=engineer,
+            changes={"field_labour_rate": [before, None]},
+        )
+        return None
+    rate = _decimal(hourly_rate, "hourly_rate")
+    if rate < 0:
+        raise ValidationError({"hourly_rate": [_("The rate cannot be negative.")]})
+    if rate != rate.quantize(CENT) or rate >= Decimal("10000000000"):
+        raise ValidationError({"hourly_rate": [_("At most two decimal places.")]})
+    if current is not None and current.hourly_rate == rate:
+        return current
+    current = current or EngineerRate(user=engineer)
+    current.hourly_rate = rate
+    current.save()
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Kind.CHANGE,
+        obj=engineer,
+        changes={"field_labour_rate": [before, str(rate)]},
+    )
+    return current
+
+
 # --- checklist templates (settings) --------------------------------------------------------
 
 
@@ -277,13 +326,7 @@ def checklist_template_save(
     is_active: bool = True,
 ) -> ChecklistTemplate:
     """Administrators and the head of service keep the checklists."""
-    from accord.core.permissions import Scope, user_scope
-
-    if not (
-        getattr(actor, "is_administrator", False)
-        or user_scope(actor, "work_order", Action.DELETE) == Scope.ALL
-    ):
-        raise PermissionDenied(_("Only administrators and the head of service may do this."))
+    require_service_settings(actor)
     creating = template is None
     obj = template or ChecklistTemplate()
     before = {} if creating else audit.snapshot(obj)

@@ -34,6 +34,7 @@ urlpatterns = [
         views_reports.utilisation_report,
         name="utilisation_report",
     ),
+    path("manage/field-rates/", views.labour_rates, name="labour_rates"),
     path("manage/checklists/", views.checklist_templates, name="checklist_templates"),
     path("manage/checklists/new/", views.checklist_template_edit, name="checklist_template_create"),
     path(

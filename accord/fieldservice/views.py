@@ -626,3 +626,51 @@ def checklist_template_edit(request: AuthedHttpRequest, pk: int | None = None) -
         "fieldservice/checklist_template_form.html",
         {"form": form, "template": template},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def labour_rates(request: AuthedHttpRequest) -> HttpResponse:
+    """Each field engineer's own hourly rate (empty: the default rate)."""
+    from accord.fieldservice.models import EngineerRate
+
+    if not _may_keep_checklists(request.user):
+        raise PermissionDenied
+    engineers = list(selectors.engineers_queryset()[:200])
+    rates = dict(
+        EngineerRate.objects.filter(user__in=engineers).values_list("user_id", "hourly_rate")
+    )
+    errors: dict[int, list[str]] = {}
+    if request.method == "POST":
+        for engineer in engineers:
+            value = request.POST.get(f"rate-{engineer.pk}", "").strip()
+            if value == (str(rates[engineer.pk]) if engineer.pk in rates else ""):
+                continue
+            try:
+                services_onsite.engineer_rate_set(
+                    actor=request.user, engineer=engineer, hourly_rate=value
+                )
+            except ValidationError as exc:
+                errors[engineer.pk] = exc.messages
+        if not errors:
+            messages.success(request, _("Labour rates saved."))
+            return redirect("fieldservice:labour_rates")
+    rows = [
+        {
+            "engineer": engineer,
+            "value": request.POST.get(f"rate-{engineer.pk}", "")
+            if errors
+            else (rates.get(engineer.pk) or ""),
+            "errors": errors.get(engineer.pk, []),
+        }
+        for engineer in engineers
+    ]
+    return render(
+        request,
+        "fieldservice/labour_rates.html",
+        {
+            "rows": rows,
+            "default_rate": services.labour_rate(),
+            "currency": services.field_currency(),
+        },
+    )

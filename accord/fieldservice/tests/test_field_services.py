@@ -493,7 +493,11 @@ def test_a_dispatcher_changing_the_status_starts_no_timer(manager, engineer):
 def test_a_timer_left_running_overnight_is_corrected_by_hand(engineer):
     work_order = make_work_order(lead=engineer)
     stale = TimeEntry.objects.create(
-        work_order=work_order, engineer=engineer, kind="work", started_at=_past(30)
+        work_order=work_order,
+        engineer=engineer,
+        kind="work",
+        started_at=_past(30),
+        rate=Decimal("3500"),
     )
     with pytest.raises(ValidationError) as error:
         services.time_stop(actor=engineer, work_order=work_order)
@@ -543,3 +547,24 @@ def test_a_refusal_by_the_contract_does_not_block_finishing(engineer):
     assert Consumption.objects.count() == 0
     assert done.consumption_note.startswith("Not recorded: ")
     assert "another client" in done.consumption_note
+
+
+def test_each_engineer_is_costed_at_their_own_rate(manager, engineer):
+    trainee = user_with_role("field_engineer")
+    with pytest.raises(PermissionDenied):
+        services_onsite.engineer_rate_set(actor=engineer, engineer=engineer, hourly_rate="9000")
+    with pytest.raises(ValidationError) as error:
+        services_onsite.engineer_rate_set(actor=manager, engineer=engineer, hourly_rate="-1")
+    assert error.value.message_dict == {"hourly_rate": ["The rate cannot be negative."]}
+    services_onsite.engineer_rate_set(actor=manager, engineer=engineer, hourly_rate="5000")
+    work_order = make_work_order(actor=manager, lead=engineer, engineers=(trainee,))
+    services.time_add(actor=engineer, work_order=work_order, started_at=_past(3), ended_at=_past(2))
+    services.time_add(actor=trainee, work_order=work_order, started_at=_past(3), ended_at=_past(2))
+    work_order.refresh_from_db()
+    assert work_order.labour_cost == Decimal("8500.00")  # 5000 + the default 3500
+    services_onsite.engineer_rate_set(actor=manager, engineer=engineer, hourly_rate="")
+    services.time_add(
+        actor=engineer, work_order=work_order, started_at=_past(2), ended_at=_past(1.5)
+    )
+    work_order.refresh_from_db()
+    assert work_order.labour_cost == Decimal("10250.00")  # past entries keep their rate

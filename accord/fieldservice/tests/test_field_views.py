@@ -345,3 +345,17 @@ def test_forms_render_and_edit_saves_with_version(client, manager, engineer):
         Decimal("12.5"),
         2,
     )
+
+
+def test_labour_rates_page(client, manager, engineer):
+    from accord.fieldservice.models import EngineerRate
+
+    client.force_login(engineer)
+    assert client.get(reverse("fieldservice:labour_rates")).status_code == 403
+    client.force_login(manager)
+    bad = client.post(reverse("fieldservice:labour_rates"), {f"rate-{engineer.pk}": "-5"})
+    assert "The rate cannot be negative." in bad.content.decode()
+    assert not EngineerRate.objects.exists()
+    ok = client.post(reverse("fieldservice:labour_rates"), {f"rate-{engineer.pk}": "4200,50"})
+    assert ok.status_code == 302
+    assert EngineerRate.objects.get(user=engineer).hourly_rate == Decimal("4200.50")
