@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.widgets import ProseEditorWidget
 
-from accord.core.models import Team
+from accord.core.models import Team, User
 from accord.kb.models import Article, KbCategory
 
 # The editor's tools: what an article needs and what the sanitiser keeps.
@@ -79,6 +79,11 @@ class ArticleForm(ErrorsFromServiceMixin, forms.Form):
         required=False,
         help_text=_("Words people search for that the text may not use, separated by commas."),
     )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=User.objects.filter(is_active=True),
+        help_text=_("Who looks after this article. Only the head of service changes it."),
+    )
     team = forms.ModelChoiceField(
         label=_("Shared with team"), queryset=Team.objects.all(), required=False
     )
@@ -89,8 +94,16 @@ class ArticleForm(ErrorsFromServiceMixin, forms.Form):
         help_text=_("Shown in the version list."),
     )
 
-    def __init__(self, *args: Any, article: Article | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        article: Article | None = None,
+        may_reassign: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if article is None or not may_reassign:
+            del self.fields["owner"]
         queryset = KbCategory.objects.filter(is_active=True)
         if article is not None and article.category_id is not None:
             queryset = queryset | KbCategory.objects.filter(pk=article.category_id)

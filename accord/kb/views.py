@@ -209,8 +209,14 @@ def article_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         "status": article.status,
         "keywords": article.keywords,
         "team": article.team_id,
+        "owner": article.owner_id,
     }
-    form = ArticleForm(request.POST or None, initial=initial, article=article)
+    form = ArticleForm(
+        request.POST or None,
+        initial=initial,
+        article=article,
+        may_reassign=allows(request.user, Action.REASSIGN, article),
+    )
     version = article.version
     if request.method == "POST":
         version = _int_or_none(request.POST.get("version")) or 0

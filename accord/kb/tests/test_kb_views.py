@@ -357,3 +357,51 @@ def test_category_pages_for_the_head_of_service_only(client):
     assert response.status_code == 302
     listing = client.get(reverse("kb:category_list")).content.decode()
     assert "Котлы" in listing
+
+
+def test_the_head_of_service_hands_an_article_over(client):
+    head = author()
+    agent = user_with_role("service_agent")
+    article = make_article(head)
+    client.force_login(head)
+
+    response = client.post(
+        reverse("kb:article_edit", args=[article.pk]),
+        {
+            "title": article.title,
+            "body_html": article.body_html,
+            "language": "en",
+            "visibility": "internal",
+            "status": "published",
+            "owner": agent.pk,
+            "version": article.version,
+        },
+    )
+
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.owner == agent
+    client.force_login(agent)
+    assert (
+        'name="owner"'
+        not in client.get(reverse("kb:article_edit", args=[article.pk])).content.decode()
+    )
+
+
+def test_article_page_costs_the_same_queries_with_more_versions_and_votes(client):
+    head = author()
+    article = make_article(head)
+    client.force_login(head)
+    client.get(article.get_absolute_url())
+
+    with assert_num_queries(10):
+        client.get(article.get_absolute_url())
+    for n in range(3):
+        article = services.article_update(
+            actor=head, article=article, version=article.version, body_html=f"<p>v{n}</p>"
+        )
+        services.feedback_submit(
+            actor=user_with_role("service_agent"), article=article, is_helpful=True, comment="ok"
+        )
+    with assert_num_queries(10):
+        client.get(article.get_absolute_url())
