@@ -222,6 +222,37 @@ def _listed_cases(cases: QuerySet[Case]) -> tuple[list[Case], list[Case]]:
     return oldest, urgent
 
 
+def _team_agents(team_ids: set[int]) -> list[tuple[int, int]]:
+    """(team, user) of the active members of these teams who may work cases (one query)."""
+    if not team_ids:
+        return []
+    agents = (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(
+                roles__grants__object_type="case",
+                roles__grants__action="change",
+                roles__grants__scope__gt=0,
+            )
+        )
+        .values("pk")
+    )
+    through = User.teams.through
+    return list(
+        through.objects.filter(team_id__in=team_ids, user_id__in=agents)
+        .order_by("user_id")
+        .values_list("team_id", "user_id")
+    )
+
+
+def _add_agent(card: QueueCard, load: AgentLoad) -> None:
+    if len(card.agents) < TOP_AGENTS:
+        card.agents.append(load)
+    else:
+        card.more_agents += 1
+
+
 def _link_cards(cards: list[QueueCard], filters: dict[str, Any]) -> None:
     """Each card's numbers open the case list with the same cases (open, this queue, the
     board's filters)."""
@@ -243,26 +274,32 @@ def board_for(user: User, filters: dict[str, Any], *, queues: list[Queue]) -> Bo
     rows = _grouped_counts(cases, now)
     counts = _per_queue(rows)
     loads = [row for row in rows if row["owner_id"] is not None]
-    users = {
-        u.pk: u
-        for u in User.objects.filter(pk__in={row["owner_id"] for row in loads})
-        .order_by()
-        .only("id", "username", "first_name", "last_name")
-    }
     shown = _shown_queues(user, queues, set(counts))
     if filters.get("queue"):
         shown = [q for q in shown if q.pk == filters["queue"]]
+    members = _team_agents({q.team_id for q in shown})
+    users = {
+        u.pk: u
+        for u in User.objects.filter(
+            pk__in={row["owner_id"] for row in loads} | {pk for _team, pk in members}
+        )
+        .order_by()
+        .only("id", "username", "first_name", "last_name")
+    }
     cards = {q.pk: _card(q, counts.get(q.pk)) for q in shown}
     if None in counts and not filters.get("queue"):
         cards[None] = _card(None, counts[None])  # type: ignore[index]
+    loaded: set[tuple[int | None, int]] = set()
     for row in sorted(loads, key=lambda r: (-r["total"], r["owner_id"])):
         card = cards.get(row["queue_id"])
-        if card is None:
-            continue
-        if len(card.agents) < TOP_AGENTS:
-            card.agents.append(AgentLoad(users.get(row["owner_id"]), row["total"], row["breached"]))
-        else:
-            card.more_agents += 1
+        if card is not None:
+            loaded.add((row["queue_id"], row["owner_id"]))
+            _add_agent(card, AgentLoad(users.get(row["owner_id"]), row["total"], row["breached"]))
+    # team members with nothing open in the queue: who can take the next case
+    for queue in shown:
+        for team_id, pk in members:
+            if team_id == queue.team_id and (queue.pk, pk) not in loaded:
+                _add_agent(cards[queue.pk], AgentLoad(users.get(pk), 0, 0))
     total_row: dict[str, int] = {}
     for entry in counts.values():
         for key, value in entry.items():
