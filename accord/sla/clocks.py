@@ -231,7 +231,7 @@ def status_changed(
             _write(case, sla_paused_at=None)
     if new == status.WAITING and old != status.WAITING:
         _write(case, sla_paused_at=now)
-    if new == status.RESOLVED and old in Case.OPEN_STATUSES:
+    if new in (status.RESOLVED, status.CLOSED) and old in Case.OPEN_STATUSES:
         resolved = case.resolved_at or now
         due = case.resolution_due_at
         if due is not None and resolved > due and not case.resolution_breached:

@@ -44,7 +44,7 @@ def _decided(now: datetime.datetime) -> tuple[Q, Q]:
     first = (
         Q(first_responded_at__isnull=False)
         | Q(first_response_breached=True)
-        | Q(first_response_due_at__lt=now)
+        | Q(first_response_due_at__lt=now, status__in=Case.OPEN_STATUSES)
     )
     resolution = (
         Q(status__in=CLOSED)
@@ -93,7 +93,12 @@ def compliance(
     tz = ZoneInfo(time_zone)
     since = datetime.datetime.combine(start, datetime.time(0), tzinfo=tz)
     until = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(0), tzinfo=tz)
-    base = cases.filter(sla_policy__isnull=False, created_at__gte=since, created_at__lt=until)
+    base = cases.filter(
+        sla_policy__isnull=False,
+        merged_into__isnull=True,  # a merged duplicate is counted in the case it joined
+        created_at__gte=since,
+        created_at__lt=until,
+    )
     if group in ("month", "week"):
         trunc = TruncMonth if group == "month" else TruncWeek
         base = base.annotate(bucket=trunc("created_at", tzinfo=tz))

@@ -237,3 +237,16 @@ def test_receivers_are_connected_to_the_case_signals() -> None:
     )
     case.refresh_from_db()
     assert case.first_responded_at == msk(2026, 12, 7, 10, 5)
+
+
+def test_closing_an_open_case_late_is_a_missed_resolution() -> None:
+    only_policy(make_policy(targets={"normal": (60, 480)}))
+    case = make_case(created_at=MONDAY_10)
+    Case.objects.filter(pk=case.pk).update(
+        status="closed", resolved_at=msk(2026, 12, 9, 9, 0), closed_at=msk(2026, 12, 9, 9, 0)
+    )
+    case.refresh_from_db()
+    clocks.status_changed(case=case, old="waiting", new="closed", now=msk(2026, 12, 9, 9, 0))
+    case.refresh_from_db()
+    assert case.resolution_breached is True
+    assert case.sla_paused_at is None

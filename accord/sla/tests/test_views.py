@@ -377,3 +377,21 @@ def test_compliance_counts_an_unflagged_overdue_case_as_missed() -> None:
         0,
         1,
     )
+
+
+def test_compliance_leaves_out_merged_duplicates_and_unanswered_closed_cases() -> None:
+    only_policy(make_policy(targets={"normal": (60, 480)}))
+    agent = user_with_role("service_manager")
+    old = timezone.now() - datetime.timedelta(days=20)
+    primary = make_case(created_at=old, owner=agent)
+    Case.objects.filter(pk=primary.pk).update(
+        status="closed", resolved_at=old, closed_at=old, first_responded_at=old
+    )
+    duplicate = make_case(created_at=old, owner=agent)
+    Case.objects.filter(pk=duplicate.pk).update(status="closed", merged_into=primary)
+    closed_unanswered = make_case(created_at=old, owner=agent)
+    Case.objects.filter(pk=closed_unanswered.pk).update(status="closed", resolved_at=old)
+    response = client_for(agent).get(reverse("sla:compliance") + "?group=priority")
+    total = response.context["total"]
+    assert (total.cases, total.first_met, total.first_total) == (2, 1, 1)
+    assert (total.resolution_met, total.resolution_total) == (2, 2)
