@@ -96,6 +96,10 @@ def seed_demo(*, seed: int = 7, count: int = 15) -> int:
     created = 0
     with audit_context(source="command"), transaction.atomic():
         engineers = _engineers(admin)
+        # The senior engineer costs more than the default rate.
+        services_onsite.engineer_rate_set(
+            actor=admin, engineer=engineers[1], hourly_rate=Decimal("4200.00")
+        )
         for name, items in CHECKLISTS:
             ChecklistTemplate.objects.get_or_create(name=name, defaults={"items": items})
         templates = list(ChecklistTemplate.objects.order_by("id"))

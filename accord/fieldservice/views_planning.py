@@ -132,11 +132,13 @@ def dispatch(request: AuthedHttpRequest) -> HttpResponse:
     dates = [first + datetime.timedelta(days=i) for i in range(span)]
     team_id = _int(request.GET["team"]) if request.GET.get("team") else None
     engineers = list(selectors.engineers_queryset(team_id)[:60])
-    visible = selectors.work_orders_visible_to(request.user).values("pk")
+    rows = WorkOrderEngineer.objects.filter(user__in=[e.pk for e in engineers])
+    if user_scope(request.user, "work_order", Action.VIEW) < Scope.ALL:
+        rows = rows.filter(
+            work_order__in=selectors.work_orders_visible_to(request.user).values("pk")
+        )
     rows = (
-        WorkOrderEngineer.objects.filter(
-            user__in=[e.pk for e in engineers],
-            work_order__in=visible,
+        rows.filter(
             work_order__scheduled_start__gte=_day_start(dates[0]),
             work_order__scheduled_start__lt=_day_start(dates[-1] + datetime.timedelta(days=1)),
         )

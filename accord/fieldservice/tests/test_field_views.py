@@ -359,3 +359,31 @@ def test_labour_rates_page(client, manager, engineer):
     ok = client.post(reverse("fieldservice:labour_rates"), {f"rate-{engineer.pk}": "4200,50"})
     assert ok.status_code == 302
     assert EngineerRate.objects.get(user=engineer).hourly_rate == Decimal("4200.50")
+
+
+def test_dispatch_shows_an_engineer_only_the_visits_they_may_see(client, manager, engineer):
+    mine = make_work_order(actor=manager, lead=engineer, start=_today_at(9))
+    other = make_work_order(
+        actor=manager, lead=user_with_role("field_engineer"), start=_today_at(10)
+    )
+    client.force_login(engineer)
+    response = client.get(reverse("fieldservice:dispatch") + "?days=1")
+    shown = {b["visit"].pk for _d, blocks in response.context["day_list"] for b in blocks}
+    assert shown == {mine.pk}
+    assert other.pk not in shown
+    assert response.context["can_plan"] is False
+
+
+def test_cost_report_in_fixed_queries(client, manager, engineer):
+    client.force_login(manager)
+    url = reverse("fieldservice:cost_report")
+    client.get(url)
+    with assert_num_queries(6) as empty:
+        client.get(url)
+    for _ in range(2):
+        visit = make_work_order(actor=manager, lead=engineer, case=make_case())
+        services.work_order_set_status(actor=engineer, work_order=visit, status="in_progress")
+        services.work_order_set_status(actor=engineer, work_order=visit, status="done")
+    with assert_num_queries(len(empty.captured_queries)):
+        response = client.get(url)
+    assert len(response.context["report"].rows) == 2
