@@ -124,8 +124,10 @@ class WorkOrderEditForm(ServiceErrorsMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def service_fields(self) -> dict[str, Any]:
-        data = {k: self.cleaned_data[k] for k in self.fields if k != "version"}
-        data["travel_km"] = data["travel_km"] or "0"
+        """The fields the form sent (the phone's short form sends only some of them)."""
+        data = {k: self.cleaned_data[k] for k in self.fields if k != "version" and k in self.data}
+        if "travel_km" in data:
+            data["travel_km"] = data["travel_km"] or "0"
         return data
 
 

@@ -304,7 +304,7 @@ def work_order_edit(request: AuthedHttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Saved."))
-            return redirect(work_order.get_absolute_url())
+            return _back(request, work_order)
     return render(
         request, "fieldservice/work_order_edit.html", {"form": form, "work_order": work_order}
     )

@@ -43,6 +43,7 @@ def _visits(manager, engineer, count, days=0):
             lead=engineer,
             start=_today_at(8 + 2 * i, days),
             checklist=["Check pressure", "Clean burner"],
+            instructions="Bring the ladder.",
         )
         for i in range(count)
     ]
@@ -387,3 +388,27 @@ def test_cost_report_in_fixed_queries(client, manager, engineer):
     with assert_num_queries(len(empty.captured_queries)):
         response = client.get(url)
     assert len(response.context["report"].rows) == 2
+
+
+def test_result_and_signature_from_the_phone(client, manager, engineer):
+    (visit,) = _visits(manager, engineer, 1)
+    client.force_login(engineer)
+    back = reverse("fieldservice:my_visits")
+    response = client.post(
+        reverse("fieldservice:work_order_edit", args=[visit.pk]),
+        {
+            "next": back,
+            "version": visit.version,
+            "result_notes": "Burner cleaned, pressure OK.",
+            "signed_by": "И. Петров",
+            "travel_km": "18",
+        },
+    )
+    assert response["Location"] == back
+    visit.refresh_from_db()
+    assert visit.instructions == "Bring the ladder."  # not sent, so not blanked
+    assert (visit.result_notes, visit.signed_by, visit.travel_km) == (
+        "Burner cleaned, pressure OK.",
+        "И. Петров",
+        Decimal("18.0"),
+    )
