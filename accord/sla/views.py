@@ -27,7 +27,7 @@ from accord.dataio.forms import apply_service_errors
 from accord.service.selectors import cases_visible_to, get_case_for
 from accord.sla import report, selectors, services
 from accord.sla.forms import CalendarForm, HolidayForm, LoadHolidaysForm, PolicyForm
-from accord.sla.models import Holiday, SlaPolicy, WorkCalendar
+from accord.sla.models import Holiday, Priority, SlaPolicy, WorkCalendar
 
 # --- the case panel --------------------------------------------------------------------------
 
@@ -69,13 +69,25 @@ def _save(form: Any, save: Callable[[], Any], aliases: dict[str, str] | None = N
 @login_required
 def settings_home(request: AuthedHttpRequest) -> HttpResponse:
     services.require_manager(request.user)
+    rank = {value: index for index, value in enumerate(reversed(Priority.values))}
+    policies = [
+        (
+            policy,
+            [
+                (
+                    target.get_priority_display(),
+                    selectors.duration_text(target.first_response_minutes),
+                    selectors.duration_text(target.resolution_minutes),
+                )
+                for target in sorted(policy.targets.all(), key=lambda t: rank[t.priority])
+            ],
+        )
+        for policy in selectors.policies()
+    ]
     return render(
         request,
         "sla/settings.html",
-        {
-            "policies": list(selectors.policies()),
-            "calendars": list(selectors.calendars()),
-        },
+        {"policies": policies, "calendars": list(selectors.calendars())},
     )
 
 

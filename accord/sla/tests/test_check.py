@@ -7,7 +7,8 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accord.core.models import AuditEntry, Notification
 from accord.core.testing import assert_num_queries
@@ -60,7 +61,13 @@ def test_warning_of_an_unassigned_case_goes_to_the_queue_supervisor(policy: obje
     case = make_case(created_at=MONDAY_10, queue=make_queue(supervisor=supervisor))
     check_sla(msk(2026, 12, 7, 10, 50))
     note = Notification.objects.get(user=supervisor)
-    assert note.text.startswith("Предупреждение SLA") or "CS-" in note.text
+    with translation.override("ru"):  # the supervisor's language, the due time as Russians write it
+        expected = gettext("SLA warning on %(case)s: %(target)s due %(due)s.") % {
+            "case": case,
+            "target": gettext("first response"),
+            "due": "07.12.2026 11:00",
+        }
+    assert note.text == expected
     assert events(case) == [("sla_warning", "first_response")]
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accord.core.testing import user_with_role
 from accord.sla.models import SlaPolicy, SlaTarget
-from accord.sla.tests.factories import make_case, make_policy, only_policy
+from accord.sla.tests.factories import make_calendar, make_case, make_policy, only_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,13 @@ def _login(page: Any, live_server: Any, user: Any) -> None:
 
 
 def test_case_panel_and_policy_targets_on_a_phone(chromium: Any, live_server: Any) -> None:
-    only_policy(make_policy(name="Key accounts", targets={"normal": (60, 480)}))
+    only_policy(
+        make_policy(
+            name="Key accounts",
+            calendar=make_calendar(country="RU"),
+            targets={"normal": (60, 480)},
+        )
+    )
     manager = user_with_role("service_manager")
     case = make_case(
         created_at=timezone.now() - datetime.timedelta(days=20),
@@ -72,6 +78,17 @@ def test_case_panel_and_policy_targets_on_a_phone(chromium: Any, live_server: An
         target = SlaTarget.objects.get(policy=policy, priority="urgent")
         assert (target.first_response_minutes, target.resolution_minutes) == (20, 270)
         _fits(page)
+        if shots:
+            page.screenshot(path=f"{shots}/sla-settings-{WIDTH}.png", full_page=True)
+
+        page.get_by_role("link", name=policy.calendar.name).click()
+        page.fill("#id_year", "2027")
+        page.get_by_role("button", name="Load public holidays").click()
+        page.wait_for_selector("#holidays li .pill.done")
+        assert policy.calendar.holidays.filter(date__year=2027).exists()
+        _fits(page)
+        if shots:
+            page.screenshot(path=f"{shots}/sla-calendar-{WIDTH}.png", full_page=True)
 
         page.goto(f"{live_server.url}/service-levels/compliance/?group=priority")
         page.wait_for_selector("table.list")

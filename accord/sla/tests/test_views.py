@@ -395,3 +395,12 @@ def test_compliance_leaves_out_merged_duplicates_and_unanswered_closed_cases() -
     total = response.context["total"]
     assert (total.cases, total.first_met, total.first_total) == (2, 1, 1)
     assert (total.resolution_met, total.resolution_total) == (2, 2)
+
+
+def test_settings_list_shows_targets_in_hours_most_urgent_first() -> None:
+    html = client_for(user_with_role("administrator")).get(reverse("sla:settings")).content.decode()
+    urgent = html.index("Urgent: 30 min / 4 h 00 min")
+    assert urgent < html.index("High: 1 h 00 min / 9 h 00 min")
+    assert html.index("Normal: 4 h 00 min / 27 h 00 min") < html.index(
+        "Low: 9 h 00 min / 45 h 00 min"
+    )
