@@ -82,6 +82,7 @@ class ArticleForm(ErrorsFromServiceMixin, forms.Form):
     owner = forms.ModelChoiceField(
         label=_("Owner"),
         queryset=User.objects.filter(is_active=True),
+        required=False,
         help_text=_("Who looks after this article. Only the head of service changes it."),
     )
     team = forms.ModelChoiceField(
@@ -114,6 +115,8 @@ class ArticleForm(ErrorsFromServiceMixin, forms.Form):
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         data.pop("note", None)
+        if data.get("owner") is None:
+            data.pop("owner", None)  # left empty: the owner stays
         return data
 
 

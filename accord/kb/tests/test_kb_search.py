@@ -203,3 +203,38 @@ def test_the_backend_in_use_has_its_index():
                 "SELECT indexname FROM pg_indexes WHERE indexname = 'kb_article_search_gin'"
             )
         assert cursor.fetchone() is not None
+
+
+def _bulk(manager, specs):
+    """Many articles at once, prepared like the services do (the index follows by itself)."""
+    from accord.kb import services
+
+    rows = []
+    for title, body, status in specs:
+        article = Article(title=title, body_html=body, status=status, owner=manager)
+        services._refresh_derived(article)
+        rows.append(article)
+    Article.objects.bulk_create(rows)
+
+
+def test_filtered_pages_are_exact_whether_or_not_the_best_matches_pass_the_filters():
+    """The best-ranked matches are drafts (title matches); the published ones rank below the
+    first hundred candidates, so the filtered search must look past them."""
+    manager = author()
+    _bulk(manager, [(f"Boiler {n}", "<p>Title match.</p>", "draft") for n in range(120)])
+    _bulk(
+        manager, [(f"Published {n}", "<p>A boiler in the text.</p>", "published") for n in range(5)]
+    )
+
+    published = selectors.search_articles(manager, "boiler", statuses=("published",))
+    drafts_1 = selectors.search_articles(manager, "boiler", statuses=("draft",), page=1)
+    drafts_6 = selectors.search_articles(manager, "boiler", statuses=("draft",), page=6)
+
+    assert sorted(titles(published)) == [f"Published {n}" for n in range(5)]
+    assert published.total == 5
+    assert len(titles(drafts_1)) == 20
+    assert all(t.startswith("Boiler ") for t in titles(drafts_1))
+    assert len(titles(drafts_6)) == 20
+    assert not set(titles(drafts_1)) & set(titles(drafts_6))
+    everything = selectors.search_articles(manager, "boiler", page=7)
+    assert sorted(titles(everything)) == [f"Published {n}" for n in range(5)]
