@@ -450,20 +450,19 @@ def policy_update(
 def policy_move(*, actor: User, policy: SlaPolicy, offset: int) -> None:
     """Move a policy up (-1) or down (+1): the first matching active policy applies."""
     require_manager(actor)
-    ids = list(
-        SlaPolicy.objects.select_for_update()
-        .order_by("position", "id")
-        .values_list("pk", flat=True)
-    )
+    rows = list(SlaPolicy.objects.select_for_update().order_by("position", "id"))
+    ids = [row.pk for row in rows]
     index = ids.index(policy.pk)
     target = max(0, min(len(ids) - 1, index + offset))
     ids.insert(target, ids.pop(index))
+    by_id = {row.pk: row for row in rows}
     for position, pk in enumerate(ids):
-        moved = SlaPolicy.objects.filter(pk=pk).exclude(position=position).update(position=position)
-        if moved:
+        row = by_id[pk]
+        if row.position != position:
             audit.record(
                 actor=actor,
                 action=AuditEntry.Kind.CHANGE,
-                obj=SlaPolicy.objects.get(pk=pk),
-                changes={"position": [None, position]},
+                obj=row,
+                changes={"position": [row.position, position]},
             )
+            SlaPolicy.objects.filter(pk=pk).update(position=position)

@@ -212,7 +212,10 @@ def test_policy_move_changes_the_order() -> None:
     client_for(admin).post(reverse("sla:policy_move", args=[second.pk]), {"direction": "up"})
     names = list(SlaPolicy.objects.order_by("position", "id").values_list("name", flat=True))
     assert names.index("Second") < names.index("First")
-    assert first.pk != second.pk
+    # Standard (0), First (0), Second (1) → Standard, Second, First: only First's place changes.
+    moved = AuditEntry.objects.get(object_type="sla.slapolicy", object_id=first.pk)
+    assert moved.changes == {"position": [0, 2]}
+    assert not AuditEntry.objects.filter(object_type="sla.slapolicy", object_id=second.pk).exists()
 
 
 def test_calendar_create_with_lunch_break_and_saturday() -> None:
