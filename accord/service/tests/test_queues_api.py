@@ -6,53 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.urls import include, path
-from ninja import NinjaAPI
 
-from accord import api as accord_api
-from accord.core.api_auth import session_or_token
-from accord.core.errors import ConflictError
 from accord.core.models import AuditEntry, Team
 from accord.core.testing import user_with_role
-from accord.service.api_queues import router
 from accord.service.models import Case, Category, Queue, RoutingRule
 
 pytestmark = pytest.mark.django_db
 
 
-def _mounted_in_the_main_api() -> bool:
-    return any(mounted is router for _prefix, mounted in accord_api.api._routers)
-
-
-if _mounted_in_the_main_api():
-    BASE = "/api"
-    urlpatterns: list[Any] = []
-else:
-    # Until accord/api.py mounts the router, serve it from an API of this test module with the
-    # main API's authentication and error handlers.
-    BASE = "/api-queues-test"
-    _api = NinjaAPI(auth=session_or_token(), urls_namespace="queues_api_test")
-    from django.core.exceptions import PermissionDenied, ValidationError
-    from django.http import Http404
-
-    for exc, handler in (
-        (ValidationError, accord_api.on_validation_error),
-        (ConflictError, accord_api.on_conflict),
-        (PermissionDenied, accord_api.on_forbidden),
-        (Http404, accord_api.on_not_found),
-    ):
-        _api.add_exception_handler(exc, handler)
-    from ninja.errors import ValidationError as NinjaValidationError
-
-    _api.add_exception_handler(NinjaValidationError, accord_api.on_schema_error)
-    _api.add_router("/", router)
-    urlpatterns = [path("api-queues-test/", _api.urls), path("", include("accord.urls"))]
-
-
-@pytest.fixture(autouse=True)
-def _urls(settings: Any) -> None:
-    if BASE != "/api":
-        settings.ROOT_URLCONF = __name__
+BASE = "/api"
 
 
 def _fields(response: Any) -> dict[str, list[str]]:
