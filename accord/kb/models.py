@@ -102,6 +102,8 @@ class Article(OwnedModel):
             ),
             models.Index(fields=["category", "-updated_at"], name="kb_article_category_idx"),
             models.Index(fields=["owner", "-updated_at"], name="kb_article_owner_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="kb_article_recent_idx"),
+            models.Index(fields=["-published_at", "-id"], name="kb_article_published_idx"),
         ]
 
     def __str__(self) -> str:
