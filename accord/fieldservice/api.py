@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 
 from accord.core.api import PageParams, authed_user, paginate
 from accord.core.models import User
-from accord.fieldservice import selectors, services, services_onsite
+from accord.fieldservice import selectors, services, services_onsite, services_time
 from accord.fieldservice.models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -465,7 +465,7 @@ def time_add(
     request: HttpRequest, work_order_id: int, payload: TimeEntryIn
 ) -> Status[dict[str, Any]]:
     user, work_order = _get(request, work_order_id)
-    entry = services.time_add(
+    entry = services_time.time_add(
         actor=user,
         work_order=work_order,
         engineer=_user(payload.engineer, "engineer"),
@@ -487,7 +487,7 @@ def timer_start(
 ) -> Status[dict[str, Any]]:
     user, work_order = _get(request, work_order_id)
     return Status(
-        201, _entry(services.time_start(actor=user, work_order=work_order, kind=payload.kind))
+        201, _entry(services_time.time_start(actor=user, work_order=work_order, kind=payload.kind))
     )
 
 
@@ -498,7 +498,7 @@ def timer_start(
 )
 def timer_stop(request: HttpRequest, work_order_id: int) -> dict[str, Any]:
     user, work_order = _get(request, work_order_id)
-    return _entry(services.time_stop(actor=user, work_order=work_order))
+    return _entry(services_time.time_stop(actor=user, work_order=work_order))
 
 
 @router.patch(
@@ -513,7 +513,7 @@ def time_update(
     entry = TimeEntry.objects.filter(work_order=work_order, pk=entry_id).first()
     if entry is None:
         raise Http404
-    updated = services.time_entry_update(
+    updated = services_time.time_entry_update(
         actor=user,
         entry=entry,
         started_at=payload.started_at,
@@ -534,7 +534,7 @@ def time_delete(request: HttpRequest, work_order_id: int, entry_id: int) -> Stat
     entry = TimeEntry.objects.filter(work_order=work_order, pk=entry_id).first()
     if entry is None:
         raise Http404
-    services.time_entry_delete(actor=user, entry=entry)
+    services_time.time_entry_delete(actor=user, entry=entry)
     return Status(204, None)
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accord.core import services as core_services
 from accord.core.audit import audit_context
 from accord.core.models import Role, User
-from accord.fieldservice import services, services_onsite
+from accord.fieldservice import services, services_onsite, services_time
 from accord.fieldservice.models import ChecklistTemplate, WorkOrder
 
 DEMO_PASSWORD = "accord-demo"  # noqa: S105 -- the demo's shared password
@@ -139,14 +139,14 @@ def _finish_in_the_past(
     work_minutes = rng.choice((60, 90, 105, 150))
     arrived = start + datetime.timedelta(minutes=travel_minutes)
     finished = arrived + datetime.timedelta(minutes=work_minutes)
-    services.time_add(
+    services_time.time_add(
         actor=engineer,
         work_order=work_order,
         kind="travel",
         started_at=start,
         ended_at=arrived,
     )
-    services.time_add(
+    services_time.time_add(
         actor=engineer, work_order=work_order, kind="work", started_at=arrived, ended_at=finished
     )
     for item in work_order.checklist_items.all():
@@ -169,7 +169,7 @@ def _finish_in_the_past(
         signed_by="Client representative",
     )
     services.work_order_set_status(actor=engineer, work_order=fresh, status="in_progress")
-    services.time_stop(actor=engineer, work_order=fresh)
+    services_time.time_stop(actor=engineer, work_order=fresh)
     # The timer of this scripted "tap" lasted a second now; drop it and date the visit back.
     fresh.time_entries.filter(started_at__gt=finished).delete()
     services.work_order_set_status(actor=engineer, work_order=fresh, status="done")

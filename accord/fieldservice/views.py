@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accord.core.errors import ConflictError
 from accord.core.http import AuthedHttpRequest
 from accord.core.permissions import Action, Scope, allows, user_scope
-from accord.fieldservice import selectors, services, services_onsite
+from accord.fieldservice import selectors, services, services_onsite, services_time
 from accord.fieldservice.forms import (
     MaterialForm,
     PhotoForm,
@@ -403,7 +403,7 @@ def timer_start(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     kind = request.POST.get("kind", TimeEntry.Kind.WORK)
 
     def run(work_order: WorkOrder) -> str:
-        services.time_start(actor=request.user, work_order=work_order, kind=kind)
+        services_time.time_start(actor=request.user, work_order=work_order, kind=kind)
         return _("Timer started.")
 
     return _act(request, pk, run)
@@ -413,7 +413,7 @@ def timer_start(request: AuthedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def timer_stop(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     def run(work_order: WorkOrder) -> str:
-        services.time_stop(actor=request.user, work_order=work_order)
+        services_time.time_stop(actor=request.user, work_order=work_order)
         return _("Timer stopped.")
 
     return _act(request, pk, run)
@@ -428,7 +428,7 @@ def time_add(request: AuthedHttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
         start, end = form.window()
-        services.time_add(
+        services_time.time_add(
             actor=request.user,
             work_order=work_order,
             kind=form.cleaned_data["kind"],
@@ -448,7 +448,7 @@ def time_delete(request: AuthedHttpRequest, pk: int, entry_pk: int) -> HttpRespo
         entry = TimeEntry.objects.filter(work_order=work_order, pk=entry_pk).first()
         if entry is None:
             raise Http404
-        services.time_entry_delete(actor=request.user, entry=entry)
+        services_time.time_entry_delete(actor=request.user, entry=entry)
         return _("Time entry removed.")
 
     return _act(request, pk, run)

@@ -17,7 +17,7 @@ from accord.catalog.models import Price, PriceList, Product
 from accord.contracts.models import Consumption, ServiceContract
 from accord.core.models import AuditEntry
 from accord.core.testing import TeamFactory, user_with_role
-from accord.fieldservice import selectors, services, services_onsite
+from accord.fieldservice import selectors, services, services_onsite, services_time
 from accord.fieldservice.models import (
     ChecklistItem,
     ChecklistTemplate,
@@ -148,18 +148,18 @@ def test_one_tap_flow_opens_and_closes_timers(engineer):
 def test_timer_on_another_visit_must_be_stopped_first(engineer):
     first = make_work_order(lead=engineer)
     second = make_work_order(lead=engineer)
-    services.time_start(actor=engineer, work_order=first, kind="work")
+    services_time.time_start(actor=engineer, work_order=first, kind="work")
     with pytest.raises(ValidationError) as error:
-        services.time_start(actor=engineer, work_order=second, kind="work")
+        services_time.time_start(actor=engineer, work_order=second, kind="work")
     assert error.value.message_dict == {
         "kind": [f"Your timer on {first.number} is still running; stop it first."]
     }
     assert TimeEntry.objects.count() == 1
-    entry = services.time_stop(actor=engineer, work_order=first)
+    entry = services_time.time_stop(actor=engineer, work_order=first)
     assert entry.ended_at is not None
     with pytest.raises(ValidationError):
-        services.time_stop(actor=engineer, work_order=first)
-    services.time_start(actor=engineer, work_order=second, kind="travel")
+        services_time.time_stop(actor=engineer, work_order=first)
+    services_time.time_start(actor=engineer, work_order=second, kind="travel")
     assert TimeEntry.objects.get(ended_at__isnull=True).work_order_id == second.pk
 
 
@@ -178,7 +178,7 @@ def test_timer_on_another_visit_must_be_stopped_first(engineer):
 def test_manual_time_refuses_bad_ranges(engineer, start_ago, end_ago, field, message):
     work_order = make_work_order(lead=engineer)
     with pytest.raises(ValidationError) as error:
-        services.time_add(
+        services_time.time_add(
             actor=engineer,
             work_order=work_order,
             started_at=_past(start_ago),
@@ -191,21 +191,25 @@ def test_manual_time_refuses_bad_ranges(engineer, start_ago, end_ago, field, mes
 def test_manual_time_refuses_overlap_with_own_entries(engineer):
     first = make_work_order(lead=engineer)
     second = make_work_order(lead=engineer)
-    services.time_add(actor=engineer, work_order=first, started_at=_past(5), ended_at=_past(3))
+    services_time.time_add(actor=engineer, work_order=first, started_at=_past(5), ended_at=_past(3))
     with pytest.raises(ValidationError) as error:
-        services.time_add(actor=engineer, work_order=second, started_at=_past(4), ended_at=_past(2))
+        services_time.time_add(
+            actor=engineer, work_order=second, started_at=_past(4), ended_at=_past(2)
+        )
     assert list(error.value.message_dict) == ["started_at"]
     assert first.number in error.value.message_dict["started_at"][0]
     assert TimeEntry.objects.count() == 1
     # touching, not overlapping
-    services.time_add(actor=engineer, work_order=second, started_at=_past(3), ended_at=_past(2))
+    services_time.time_add(
+        actor=engineer, work_order=second, started_at=_past(3), ended_at=_past(2)
+    )
     assert TimeEntry.objects.count() == 2
 
 
 def test_manual_time_needs_engineer_on_the_visit(manager, engineer):
     work_order = make_work_order(actor=manager)
     with pytest.raises(ValidationError) as error:
-        services.time_add(
+        services_time.time_add(
             actor=manager,
             work_order=work_order,
             engineer=engineer,
@@ -221,10 +225,10 @@ def test_manual_time_needs_engineer_on_the_visit(manager, engineer):
 def test_cost_arithmetic_is_exact(engineer, settings):
     settings.ACCORD_FIELD_LABOUR_RATE = "3333.33"
     work_order = make_work_order(lead=engineer)
-    services.time_add(
+    services_time.time_add(
         actor=engineer, work_order=work_order, started_at=_past(6), ended_at=_past(4.5)
     )  # 1.5 h work
-    services.time_add(
+    services_time.time_add(
         actor=engineer,
         work_order=work_order,
         kind="travel",
@@ -295,11 +299,11 @@ def test_material_defaults_to_catalogue_price_and_refuses_bad_numbers(engineer):
 
 
 def _finish(engineer, work_order):
-    services.time_add(
+    services_time.time_add(
         actor=engineer, work_order=work_order, started_at=_past(3), ended_at=_past(1.5)
     )
     services.work_order_set_status(actor=engineer, work_order=work_order, status="in_progress")
-    services.time_stop(actor=engineer, work_order=work_order)
+    services_time.time_stop(actor=engineer, work_order=work_order)
     return services.work_order_set_status(actor=engineer, work_order=work_order, status="done")
 
 
@@ -500,11 +504,11 @@ def test_a_timer_left_running_overnight_is_corrected_by_hand(engineer):
         rate=Decimal("3500"),
     )
     with pytest.raises(ValidationError) as error:
-        services.time_stop(actor=engineer, work_order=work_order)
+        services_time.time_stop(actor=engineer, work_order=work_order)
     assert list(error.value.message_dict) == ["ended_at"]
     stale.refresh_from_db()
     assert stale.ended_at is None
-    corrected = services.time_entry_update(
+    corrected = services_time.time_entry_update(
         actor=engineer, entry=stale, started_at=_past(30), ended_at=_past(27)
     )
     assert corrected.duration_seconds == 3 * 3600
@@ -558,12 +562,16 @@ def test_each_engineer_is_costed_at_their_own_rate(manager, engineer):
     assert error.value.message_dict == {"hourly_rate": ["The rate cannot be negative."]}
     services_onsite.engineer_rate_set(actor=manager, engineer=engineer, hourly_rate="5000")
     work_order = make_work_order(actor=manager, lead=engineer, engineers=(trainee,))
-    services.time_add(actor=engineer, work_order=work_order, started_at=_past(3), ended_at=_past(2))
-    services.time_add(actor=trainee, work_order=work_order, started_at=_past(3), ended_at=_past(2))
+    services_time.time_add(
+        actor=engineer, work_order=work_order, started_at=_past(3), ended_at=_past(2)
+    )
+    services_time.time_add(
+        actor=trainee, work_order=work_order, started_at=_past(3), ended_at=_past(2)
+    )
     work_order.refresh_from_db()
     assert work_order.labour_cost == Decimal("8500.00")  # 5000 + the default 3500
     services_onsite.engineer_rate_set(actor=manager, engineer=engineer, hourly_rate="")
-    services.time_add(
+    services_time.time_add(
         actor=engineer, work_order=work_order, started_at=_past(2), ended_at=_past(1.5)
     )
     work_order.refresh_from_db()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.core.testing import assert_num_queries, user_with_role
-from accord.fieldservice import services, services_onsite
+from accord.fieldservice import services, services_onsite, services_time
 from accord.fieldservice.models import TimeEntry, WorkOrder
 from accord.fieldservice.tests.factories import make_case, make_work_order
 from accord.parties.tests.factories import make_company
@@ -226,7 +226,9 @@ def test_cost_report_sums_and_csv_is_formula_safe(client, manager, engineer):
     company = make_company(owner=manager, name="=HYPERLINK(1)")
     visit = make_work_order(actor=manager, lead=engineer, case=make_case(company=company))
     start = timezone.now().replace(microsecond=0) - 3 * H
-    services.time_add(actor=engineer, work_order=visit, started_at=start, ended_at=start + 2 * H)
+    services_time.time_add(
+        actor=engineer, work_order=visit, started_at=start, ended_at=start + 2 * H
+    )
     services_onsite.material_add(
         actor=engineer, work_order=visit, description="Pump", quantity="1", unit_cost="1000"
     )
@@ -254,8 +256,10 @@ def test_cost_report_refuses_reversed_period(client, manager):
 def test_utilisation_counts_hours_and_visits(client, manager, engineer):
     visit = make_work_order(actor=manager, lead=engineer)
     start = timezone.now().replace(microsecond=0) - 5 * H
-    services.time_add(actor=engineer, work_order=visit, started_at=start, ended_at=start + 2 * H)
-    services.time_add(
+    services_time.time_add(
+        actor=engineer, work_order=visit, started_at=start, ended_at=start + 2 * H
+    )
+    services_time.time_add(
         actor=engineer,
         work_order=visit,
         kind="travel",
