@@ -116,7 +116,11 @@ class Article(OwnedModel):
         return reverse("kb:public_detail", args=[self.pk, self.slug or "article"])
 
     def make_slug(self) -> str:
-        return slugify(self.title)[:80] or "article"
+        """A readable ASCII address part in any script: «Котёл не запускается» ->
+        "kotiol-ne-zapuskaetsia"."""
+        from unidecode import unidecode
+
+        return slugify(unidecode(self.title))[:80].strip("-") or "article"
 
     @property
     def vote_count(self) -> int:

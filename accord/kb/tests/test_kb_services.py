@@ -22,6 +22,7 @@ def test_create_makes_version_one_and_an_audit_entry():
     assert article.keywords == "pump, bearing"
     assert article.owner == agent
     assert article.slug == "pump-noise"
+    assert make_article(agent, title="Котёл: ошибка E21").slug == "kotiol-oshibka-e21"
     assert article.current_version == 1
     assert list(article.versions.values_list("number", "title", "author")) == [
         (1, "Pump noise", agent.pk)
