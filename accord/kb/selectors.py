@@ -87,6 +87,7 @@ class SearchPage:
     page: int
     page_size: int
     capped: bool
+    relaxed: bool = False  # no article had every word: these have some of them
 
     @property
     def has_next(self) -> bool:
@@ -131,7 +132,24 @@ def _page(
         for pk, _rank in ranked
         if pk in by_id
     ]
-    return SearchPage(results, total, page, page_size, total >= search.MAX_RESULTS)
+    return SearchPage(
+        results, total, page, page_size, total >= search.MAX_RESULTS, not query.match_all
+    )
+
+
+def _all_words_or_some(
+    query: search.ParsedQuery,
+    filters: search.Filters,
+    page: int,
+    page_size: int,
+    base: QuerySet[Article],
+) -> SearchPage:
+    """Articles with every word; when none has them all, those with most of them (marked
+    ``relaxed``, so the page can say so) rather than an empty page."""
+    result = _page(query, filters, page, page_size, base)
+    if result.total or len(query.groups) < 2:
+        return result
+    return _page(search.ParsedQuery(query.groups, match_all=False), filters, page, page_size, base)
 
 
 def search_articles(
@@ -156,7 +174,7 @@ def search_articles(
     query = search.parse_query(text)
     if filters is None or not query:
         return SearchPage([], 0, 1, page_size, False)
-    return _page(query, filters, page, page_size, articles_visible_to(user))
+    return _all_words_or_some(query, filters, page, page_size, articles_visible_to(user))
 
 
 def search_public(text: str, *, page: int = 1, page_size: int = PAGE_SIZE) -> SearchPage:
@@ -166,7 +184,7 @@ def search_public(text: str, *, page: int = 1, page_size: int = PAGE_SIZE) -> Se
     query = search.parse_query(text)
     if not query:
         return SearchPage([], 0, 1, page_size, False)
-    return _page(query, filters, page, page_size, public_articles())
+    return _all_words_or_some(query, filters, page, page_size, public_articles())
 
 
 def suggestions_for_case(user: Any, case: Any, *, limit: int = 5) -> list[tuple[Article, Any]]:

@@ -238,3 +238,19 @@ def test_filtered_pages_are_exact_whether_or_not_the_best_matches_pass_the_filte
     assert not set(titles(drafts_1)) & set(titles(drafts_6))
     everything = selectors.search_articles(manager, "boiler", page=7)
     assert sorted(titles(everything)) == [f"Published {n}" for n in range(5)]
+
+
+def test_when_no_article_has_every_word_those_with_some_are_shown_and_marked():
+    manager = author()
+    make_article(manager, title="Boiler pressure drops", body_html="<p>Refill.</p>")
+    make_article(manager, title="Chimney draught", body_html="<p>Sweep it.</p>")
+    make_article(manager, title="Fan noise", body_html="<p>Balance it.</p>")
+
+    strict = selectors.search_articles(manager, "boiler pressure")
+    relaxed = selectors.search_articles(manager, "boiler chimney")
+    public = selectors.search_public("boiler chimney")
+
+    assert (titles(strict), strict.relaxed) == (["Boiler pressure drops"], False)
+    assert sorted(titles(relaxed)) == ["Boiler pressure drops", "Chimney draught"]
+    assert relaxed.relaxed is True
+    assert titles(public) == []  # nothing public at all
