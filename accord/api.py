@@ -116,6 +116,7 @@ def _mount() -> None:
     from accord.kb.api import router as kb_router
     from accord.service.api import router as service_router
     from accord.service.api_queues import router as queues_router
+    from accord.servicereports.api import router as service_reports_router
     from accord.sla.api import router as sla_router
 
     api.add_router("/", service_router)
@@ -125,6 +126,7 @@ def _mount() -> None:
     api.add_router("/", kb_router)
     api.add_router("/", fieldservice_router)
     api.add_router("/", feedback_router)
+    api.add_router("/", service_reports_router)
 
 
 _mount()

@@ -223,6 +223,25 @@ ACCORD_PAGE_SIZE = int(os.environ.get("ACCORD_PAGE_SIZE", "50"))
 ACCORD_CURRENCIES = env_list("ACCORD_CURRENCIES", "RUB,EUR,USD,CNY,KZT,BYN,GBP,CHF")
 # Exports of more rows than this run as a background job with a download link (D2).
 ACCORD_EXPORT_INLINE_MAX = int(os.environ.get("ACCORD_EXPORT_INLINE_MAX", "5000"))
+# Where Accord is reached from outside: links in e-mails (satisfaction surveys) start with it.
+ACCORD_SITE_URL = os.environ.get("ACCORD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- service desk (issue 5) ---------------------------------------------------------------
+# A closed case reopens when the client writes within this many days; later, a new case.
+ACCORD_CASE_REOPEN_DAYS = int(os.environ.get("ACCORD_CASE_REOPEN_DAYS", "30"))
+ACCORD_CASE_MAX_ATTACHMENT_MB = float(os.environ.get("ACCORD_CASE_MAX_ATTACHMENT_MB", "20"))
+# Incoming mail: a bigger attachment is dropped (with a note); a bigger message is refused.
+ACCORD_MAIL_MAX_ATTACHMENT_MB = float(os.environ.get("ACCORD_MAIL_MAX_ATTACHMENT_MB", "20"))
+ACCORD_MAIL_MAX_MESSAGE_MB = float(os.environ.get("ACCORD_MAIL_MAX_MESSAGE_MB", "50"))
+# Satisfaction surveys: how long a link stays valid, and the score that opens a follow-up.
+ACCORD_SURVEY_DAYS = int(os.environ.get("ACCORD_SURVEY_DAYS", "30"))
+ACCORD_SURVEY_FOLLOW_UP_AT = int(os.environ.get("ACCORD_SURVEY_FOLLOW_UP_AT", "2"))
+# Field service: cost of an engineer's hour (work and travel) and its currency.
+ACCORD_FIELD_LABOUR_RATE = os.environ.get("ACCORD_FIELD_LABOUR_RATE", "3500")
+ACCORD_FIELD_CURRENCY = os.environ.get("ACCORD_FIELD_CURRENCY", "")
+ACCORD_FIELD_PHOTO_MAX_BYTES = int(
+    float(os.environ.get("ACCORD_FIELD_PHOTO_MAX_MB", "10")) * 1024 * 1024
+)
 
 LOGGING = {
     "version": 1,

@@ -261,12 +261,3 @@ def opt_out_delete(request: HttpRequest, opt_out_id: int) -> Status[None]:
     opt_out = get_object_or_404(opt_outs_visible_to(user), pk=opt_out_id)
     services.survey_opt_out_remove(actor=user, opt_out=opt_out)
     return Status(204, None)
-
-
-def _mount_service_reports() -> None:
-    from accord.servicereports.api import router as service_reports_router
-
-    router.add_router("/", service_reports_router)
-
-
-_mount_service_reports()

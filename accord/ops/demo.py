@@ -24,7 +24,7 @@ from accord.activities.services import activity_complete, activity_create
 from accord.core import services as core_services
 from accord.core.audit import audit_context
 from accord.core.models import CustomFieldDefinition, PicklistOption, Role, Team, User
-from accord.ops import demo_sales, synthetic
+from accord.ops import demo_sales, demo_service, synthetic
 from accord.parties.models import Company, Contact
 from accord.parties.services import company_create, contact_create
 
@@ -65,6 +65,8 @@ USERS = (
         "manager2", "sales_manager", "Camille", "Durand", "fr", "Europe/Paris", ("Paris office",)
     ),
     DemoUser("agent", "service_agent", "Oliver", "Hughes", "en", "Europe/London", ()),
+    DemoUser("servicehead", "service_manager", "Marie", "Laurent", "fr", "Europe/Paris", ()),
+    DemoUser("engineer", "field_engineer", "Игорь", "Соколов", "ru", "Europe/Moscow", ()),
     DemoUser("marketing", "marketing", "Lena", "Becker", "de", "Europe/Berlin", ()),
     DemoUser("readonly", "read_only", "Pierre", "Lefèvre", "fr", "Europe/Paris", ()),
 )
@@ -148,12 +150,19 @@ def load(
     """Create the demo organisation once; a second call creates nothing."""
     say = progress or (lambda _line: None)
     if is_loaded():
-        if demo_sales.is_loaded() or not companies:
+        if not companies or (demo_sales.is_loaded() and demo_service.is_loaded()):
             return DemoResult(created=False, logins=logins())
-        # Loaded before the sales apps existed: add their part only.
-        with audit_context(source="command"), transaction.atomic():
-            users = {u.username: u for u in User.objects.filter(username__in=USERNAMES)}
-            counts = demo_sales.SalesDemo(users=users, seed=seed, say=say).load()
+        # Loaded before the sales or service apps existed: add their part only.
+        counts: dict[str, int] = {}
+        if not demo_sales.is_loaded():
+            with audit_context(source="command"), transaction.atomic():
+                users = {u.username: u for u in User.objects.filter(username__in=USERNAMES)}
+                counts.update(demo_sales.SalesDemo(users=users, seed=seed, say=say).load())
+        if not demo_service.is_loaded():
+            with audit_context(source="command"), transaction.atomic():
+                _Builder(seed=seed, say=say).users_and_teams()
+            with audit_context(source="command"):
+                counts.update(demo_service.load(say=say))
         return DemoResult(created=True, logins=logins(), counts=counts)
     with audit_context(source="command"), transaction.atomic():
         builder = _Builder(seed=seed, say=say)
@@ -165,6 +174,10 @@ def load(
         if companies:
             sales = demo_sales.SalesDemo(users=builder.users, seed=seed, say=say)
             builder.counts.update(sales.load())
+    if companies:
+        # After the commit above: the service demos send mail after their own commits.
+        with audit_context(source="command"):
+            builder.counts.update(demo_service.load(say=say))
     return DemoResult(created=True, logins=logins(), counts=builder.counts)
 
 

@@ -332,6 +332,24 @@ class Case(TrackedModel):
             models.Index(
                 fields=["serial_number"], name="case_serial_idx", condition=~Q(serial_number="")
             ),
+            # The contact-centre board reads only open cases, every column it counts by: a
+            # covering partial index keeps it off the table (1M cases, 20k open).
+            models.Index(
+                fields=[
+                    "status",
+                    "queue",
+                    "owner",
+                    "created_at",
+                    "sla_warned_at",
+                    "first_response_breached",
+                    "resolution_breached",
+                    "first_responded_at",
+                    "first_response_due_at",
+                    "resolution_due_at",
+                ],
+                name="case_board_open_idx",
+                condition=Q(status__in=["new", "in_progress", "waiting"]),
+            ),
         ]
 
     def __str__(self) -> str:

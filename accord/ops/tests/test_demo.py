@@ -56,15 +56,25 @@ def test_demo_twice_creates_everything_once_and_prints_the_logins():
     assert _counts() == after_first
     assert after_first["companies"] == 12 + CONVERTED
     assert after_first["contacts"] == 30 + CONVERTED
-    assert after_first["activities"] == 60
+    # 60 from the client base, plus the follow-up tasks the service desk's demo opens (low
+    # survey scores, contract renewals), which depend on its clients' answers
+    assert after_first["activities"] >= 60
     assert set(User.objects.values_list("username", flat=True)) == {
         "admin",
         "head",
         "manager",
         "manager2",
         "agent",
+        "servicehead",
+        "engineer",
         "marketing",
         "readonly",
+        # the service desk's demo adds agents to its queues and a second engineer
+        "agent2",
+        "agent3",
+        "expert",
+        "expert2",
+        "engineer2",
     }
     assert "Demo data created" in first
     assert "Demo data already loaded; nothing created." in second
@@ -109,7 +119,8 @@ def test_demo_data_is_valid_and_audited():
     created = AuditEntry.objects.filter(action=AuditEntry.Kind.CREATE, source="command")
     assert created.filter(object_type="company").count() == 12 + CONVERTED
     assert created.filter(object_type="contact").count() == 30 + CONVERTED
-    assert created.filter(object_type="activity").count() == 60
+    # every activity, the service desk's follow-up tasks included, was created and audited
+    assert created.filter(object_type="activity").count() == Activity.objects.count() >= 60
     assert set(CustomFieldDefinition.objects.values_list("model", "name")) == {
         ("company", "design_stage"),
         ("contact", "preferred_language"),
