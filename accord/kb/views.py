@@ -452,20 +452,25 @@ def _case_for(request: AuthedHttpRequest, case_pk: int) -> Any:
 
 
 def _panel(request: AuthedHttpRequest, case: Any, error: str = "") -> HttpResponse:
+    """Linked solutions, then either the suggestions drawn from the case's own words or,
+    when the agent typed a query in the panel, published articles matching it."""
     solutions = selectors.solutions_of_case(case, request.user)
     linked = {solution.article_id for solution in solutions}
-    suggestions = [
-        (article, snippet)
-        for article, snippet in selectors.suggestions_for_case(request.user, case)
-        if article.pk not in linked
-    ]
+    query = request.GET.get("q", "").strip()[:200]
+    if query:
+        found = selectors.search_articles(
+            request.user, query, statuses=(Article.Status.PUBLISHED,), page_size=5
+        ).results
+    else:
+        found = selectors.suggestions_for_case(request.user, case)
     return render(
         request,
         "kb/_case_panel.html",
         {
             "case": case,
             "solutions": solutions,
-            "suggestions": suggestions,
+            "suggestions": [(a, snippet) for a, snippet in found if a.pk not in linked],
+            "query": query,
             "can_link": allows(request.user, Action.CHANGE, case),
             "error": error,
         },

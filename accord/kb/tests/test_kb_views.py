@@ -405,3 +405,19 @@ def test_article_page_costs_the_same_queries_with_more_versions_and_votes(client
         )
     with assert_num_queries(10):
         client.get(article.get_absolute_url())
+
+
+def test_the_case_panel_searches_other_words_and_links_what_it_finds(client):
+    team = Team.objects.create(name="Line 1")
+    agent = user_with_role("service_agent", team=team)
+    make_article(title="Chimney draught", body_html="<p>Sweep the flue.</p>")
+    make_article(title="Chimney draft version", status="draft")
+    case = make_case(subject="Boiler stopped", team=team, owner=agent)
+    client.force_login(agent)
+
+    panel = client.get(reverse("kb:case_panel", args=[case.pk]), {"q": "chimneys"}).content.decode()
+
+    assert "Articles found" in panel
+    assert "Chimney draught" in panel
+    assert "Chimney draft version" not in panel
+    assert "Link as solution" in panel
