@@ -309,14 +309,15 @@ def feedback_submit(
 ) -> ArticleFeedback:
     """One "did this help?" vote per user (or, without a user, per session) and article.
 
-    Signed-in readers need view permission on the article; anonymous readers may vote only on
-    a published public article. A second vote is refused with a message, not counted."""
+    Anyone may vote on a published public article (visitors once per session); other
+    articles need view permission on them. A second vote is refused with a message, not
+    counted."""
     signed_in = getattr(actor, "is_authenticated", False)
-    if signed_in:
+    if signed_in and not article.is_public_readable:
         require(actor, Action.VIEW, article)
-    elif not article.is_public_readable:
+    elif not signed_in and not article.is_public_readable:
         raise PermissionDenied(_("You do not have permission to do this."))
-    elif not session_key:
+    elif not signed_in and not session_key:
         raise ValidationError(
             {"session": [_("Your browser did not keep a session; enable cookies.")]}
         )

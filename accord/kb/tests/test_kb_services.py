@@ -304,3 +304,15 @@ def test_demo_seeds_four_languages_with_versions_once():
     assert set(Article.objects.values_list("language", flat=True)) == {"ru", "fr", "en", "de"}
     assert Article.objects.get(title__startswith="Air handling unit").current_version == 3
     assert Article.objects.filter(visibility="public", status="published").count() == 13
+
+
+def test_a_signed_in_user_without_knowledge_base_rights_votes_only_on_public_articles():
+    sales = user_with_role("sales_manager")
+    public = make_article(visibility="public")
+    internal = make_article(visibility="internal")
+
+    services.feedback_submit(actor=sales, article=public, is_helpful=True)
+    with pytest.raises(PermissionDenied):
+        services.feedback_submit(actor=sales, article=internal, is_helpful=True)
+
+    assert list(ArticleFeedback.objects.values_list("article", "user")) == [(public.pk, sales.pk)]
