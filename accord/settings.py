@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves Swagger UI from its own static files, not a CDN
     "huey.contrib.djhuey",
+    "django_prose_editor",  # the knowledge base's rich-text editor (assets from the package)
     "accord.core",
     "accord.parties",
     "accord.activities",
