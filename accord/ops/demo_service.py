@@ -28,16 +28,22 @@ def load(*, say: Callable[[str], None]) -> dict[str, int]:
     from accord.sla import demo as sla_demo
 
     counts: dict[str, int] = {}
+
+    def add(part: dict[str, int]) -> None:
+        for key, value in part.items():
+            if isinstance(value, int):
+                counts[key] = counts.get(key, 0) + value
+
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         say("Service desk: service levels, contracts, queues, cases, mail, articles, visits")
-        counts.update(sla_demo.seed_demo(say=say))
-        counts.update(contracts_demo.seed_demo(say=say))
-        counts.update(demo_queues.seed_demo(say=say))
-        counts.update(cases_demo.seed_demo(say=say))
-        counts.update(demo_mailin.seed_demo(say=say))
-        counts.update(kb_demo.seed_demo(say=say))
-        counts["work_orders"] = field_demo.seed_demo()
-        counts.update(feedback_demo.seed_demo(say=say))
+        add(sla_demo.seed_demo(say=say))
+        add(contracts_demo.seed_demo(say=say))
+        add(demo_queues.seed_demo(say=say))
+        add(cases_demo.seed_demo(say=say))
+        add(demo_mailin.seed_demo(say=say))
+        add(kb_demo.seed_demo(say=say))
+        add({"work_orders": field_demo.seed_demo()})
+        add(feedback_demo.seed_demo(say=say))
         # Clocks for cases the demos opened before their policies existed, and one check.
-        counts.update(sla_demo.seed_demo(say=say))
-    return {key: value for key, value in counts.items() if isinstance(value, int)}
+        add(sla_demo.seed_demo(say=say))
+    return counts
