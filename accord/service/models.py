@@ -408,7 +408,11 @@ class CaseMessage(models.Model):
         verbose_name_plural = _("case messages")
         indexes = [
             models.Index(fields=["case", "created_at", "id"], name="casemsg_case_idx"),
-            models.Index(
+        ]
+        constraints = [
+            # One stored copy of a mail, even when the mail server delivers it twice at once:
+            # the second insert fails and the server retries, then finds it filed.
+            models.UniqueConstraint(
                 fields=["message_id"], name="casemsg_msgid_idx", condition=~Q(message_id="")
             ),
         ]
