@@ -475,35 +475,50 @@ def child_run(data_dir: str) -> None:
     from accord.service.models import Case, CaseMessage
 
     call_command("migrate", verbosity=0)
-    began = time.monotonic()
-    with audit_context(source="command"):
-        generate(
-            companies=COMPANIES,
-            contacts=COMPANIES * 5 // 2,
-            activities=0,
-            deals=0,
-            order_lines=0,
-            users=5,
+    keep = os.environ.get("BENCH_KEEP") == "1" and Case.objects.exists()
+    if keep:
+        from accord.core.models import User
+        from accord.kb.models import Article
+
+        people = {
+            "agents": list(User.objects.filter(username__startswith="bench_agent_").order_by("id")),
+            "head": User.objects.get(username="bench_head_of_service"),
+        }
+        kb = Article.objects.exists()
+        say(
+            f"  reusing the data of the previous run (BENCH_KEEP=1): {Case.objects.count():,} "
+            f"cases, {CaseMessage.objects.count():,} messages"
         )
-    say(f"  client base: {COMPANIES:,} companies in {time.monotonic() - began:.1f} s")
-    people = _people()
-    seconds = generate_cases(people)
-    cases = Case.objects.count()
-    messages = CaseMessage.objects.count()
-    say(
-        f"  generated {cases:,} cases ({int(CASES * OPEN_SHARE):,} open) and {messages:,} "
-        f"messages in {seconds:.1f} s"
-    )
-    try:
-        seconds = generate_articles(people["head"])
-        say(f"  generated {ARTICLES:,} knowledge-base articles in {seconds:.1f} s")
-        kb = True
-    except Exception as exc:  # report, measure the rest
-        traceback.print_exc(limit=3)
-        say(f"  knowledge-base articles not generated ({exc}); KB search not measured")
-        kb = False
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    else:
+        began = time.monotonic()
+        with audit_context(source="command"):
+            generate(
+                companies=COMPANIES,
+                contacts=COMPANIES * 5 // 2,
+                activities=0,
+                deals=0,
+                order_lines=0,
+                users=5,
+            )
+        say(f"  client base: {COMPANIES:,} companies in {time.monotonic() - began:.1f} s")
+        people = _people()
+        seconds = generate_cases(people)
+        cases = Case.objects.count()
+        messages = CaseMessage.objects.count()
+        say(
+            f"  generated {cases:,} cases ({int(CASES * OPEN_SHARE):,} open) and {messages:,} "
+            f"messages in {seconds:.1f} s"
+        )
+        try:
+            seconds = generate_articles(people["head"])
+            say(f"  generated {ARTICLES:,} knowledge-base articles in {seconds:.1f} s")
+            kb = True
+        except Exception as exc:  # report, measure the rest
+            traceback.print_exc(limit=3)
+            say(f"  knowledge-base articles not generated ({exc}); KB search not measured")
+            kb = False
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     probe = Probe(connection)
     typical = (
         Case.objects.filter(status="in_progress").order_by("-id").values_list("id", flat=True)[0]
@@ -519,7 +534,8 @@ def child_run(data_dir: str) -> None:
         )
         for i in range(95)
     ]
-    CaseMessage.objects.bulk_create(extra)
+    if CaseMessage.objects.filter(case_id=busy).count() < 100:
+        CaseMessage.objects.bulk_create(extra)
     from django.urls import reverse
 
     from accord.service.panels import panels_for
