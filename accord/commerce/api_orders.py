@@ -39,7 +39,7 @@ router = Router(tags=["orders"])
 # --- schemas --------------------------------------------------------------------------------
 
 
-class LineIn(Schema):
+class OrderLineIn(Schema):
     """A free line (description and price), or a catalogue product with its chosen options
     (priced from the default price list of the document's currency)."""
 
@@ -112,7 +112,7 @@ class OrderPage(Schema):
 
 class OrderIn(Schema):
     company: int
-    lines: list[LineIn]
+    lines: list[OrderLineIn]
     contact: int | None = None
     deal: int | None = None
     channel: str = Order.Channel.PHONE
@@ -137,7 +137,7 @@ class OrderPatch(Schema):
     owner: int | None = None
 
 
-class LinePatch(Schema):
+class OrderLinePatch(Schema):
     version: int | None = None
     description: str | None = None
     quantity: Decimal | None = None
@@ -147,7 +147,7 @@ class LinePatch(Schema):
     tax_rate: Decimal | None = None
 
 
-class LineAddIn(LineIn):
+class LineAddIn(OrderLineIn):
     version: int | None = None
 
 
@@ -243,7 +243,7 @@ class InvoiceIn(Schema):
     company: int | None = None
     order: int | None = None
     order_lines: list[QuantityIn] | None = None
-    lines: list[LineIn] = []
+    lines: list[OrderLineIn] = []
     contact: int | None = None
     currency: str | None = None
     issued_on: datetime.date | None = None
@@ -441,7 +441,7 @@ def _one_invoice(user: User, pk: int) -> dict[str, Any]:
 # --- lines in -------------------------------------------------------------------------------
 
 
-def _drafts(user: User, lines: list[LineIn], currency: str | None) -> list[LineDraft]:
+def _drafts(user: User, lines: list[OrderLineIn], currency: str | None) -> list[LineDraft]:
     """Drafts from API lines: catalogue products through the configurator (options and rules
     checked there), free lines as given. Errors name ``lines-<i>-<field>``."""
     from accord.catalog.selectors import default_price_list, default_tax_rate
@@ -615,7 +615,7 @@ def order_line_add(
     summary="Change a line of a new order",
 )
 def order_line_update(
-    request: HttpRequest, order_id: int, line_id: int, payload: LinePatch
+    request: HttpRequest, order_id: int, line_id: int, payload: OrderLinePatch
 ) -> dict[str, Any]:
     user = authed_user(request)
     order = get_order_for(user, order_id)

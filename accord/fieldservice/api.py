@@ -158,7 +158,7 @@ class ScheduleOut(Schema):
     conflicts: list[str]
 
 
-class StatusIn(Schema):
+class WorkOrderStatusIn(Schema):
     status: str
     reason: str = ""
 
@@ -434,7 +434,7 @@ def work_order_schedule(
     summary="Move along scheduled → travelling → in progress → done / cancelled",
 )
 def work_order_status(
-    request: HttpRequest, work_order_id: int, payload: StatusIn
+    request: HttpRequest, work_order_id: int, payload: WorkOrderStatusIn
 ) -> dict[str, Any]:
     user, work_order = _get(request, work_order_id)
     services.work_order_set_status(

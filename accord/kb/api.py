@@ -102,7 +102,7 @@ class FeedbackIn(Schema):
     comment: str = ""
 
 
-class CategoryOut(Schema):
+class KbCategoryOut(Schema):
     id: int
     name: str
     name_ru: str
@@ -276,7 +276,7 @@ def article_feedback(
     return Status(201, render_article(article))
 
 
-@router.get("/kb/categories", response=list[CategoryOut], summary="Knowledge-base categories")
+@router.get("/kb/categories", response=list[KbCategoryOut], summary="Knowledge-base categories")
 def category_list(request: HttpRequest) -> QuerySet[KbCategory]:
     return selectors.categories(active_only=False)
 

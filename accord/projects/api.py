@@ -28,7 +28,7 @@ router = Router(tags=["projects"])
 # --- schemas ---------------------------------------------------------------------------------
 
 
-class StageOut(Schema):
+class ProjectStageOut(Schema):
     id: int
     position: int
     name: str
@@ -68,7 +68,7 @@ class ProjectOut(Schema):
     overdue_stages: int
     next_deadline: datetime.date | None
     paid_total: Decimal
-    stages: list[StageOut]
+    stages: list[ProjectStageOut]
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -341,14 +341,18 @@ def project_delete(request: HttpRequest, project_id: int, version: int) -> Statu
 
 
 @router.get(
-    "/projects/{int:project_id}/stages", response=list[StageOut], summary="A project's stages"
+    "/projects/{int:project_id}/stages",
+    response=list[ProjectStageOut],
+    summary="A project's stages",
 )
 def stage_list(request: HttpRequest, project_id: int) -> list[dict[str, Any]]:
     project = selectors.get_project_for(authed_user(request), project_id)
     return [_stage_data(s) for s in selectors.stages_of(project).order_by("position", "id")]
 
 
-@router.post("/projects/{int:project_id}/stages", response={201: StageOut}, summary="Add a stage")
+@router.post(
+    "/projects/{int:project_id}/stages", response={201: ProjectStageOut}, summary="Add a stage"
+)
 def stage_create(request: HttpRequest, project_id: int, payload: StageIn) -> Status[dict[str, Any]]:
     user = authed_user(request)
     project = selectors.get_project_for(user, project_id)
@@ -358,7 +362,7 @@ def stage_create(request: HttpRequest, project_id: int, payload: StageIn) -> Sta
 
 @router.patch(
     "/projects/{int:project_id}/stages/{int:stage_id}",
-    response=StageOut,
+    response=ProjectStageOut,
     summary="Change a stage, its status, its paid date or its position",
 )
 def stage_update(

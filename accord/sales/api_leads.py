@@ -168,7 +168,7 @@ class DuplicateQuery(Schema):
     exclude_id: int | None = None
 
 
-class DuplicateOut(Schema):
+class LeadDuplicateOut(Schema):
     kind: str
     visible: bool
     id: int | None
@@ -306,7 +306,7 @@ def lead_create(request: HttpRequest, payload: LeadIn) -> Status[dict[str, Any]]
 
 @router.get(
     "/leads/duplicates",
-    response=list[DuplicateOut],
+    response=list[LeadDuplicateOut],
     summary="Leads, companies and contacts a lead about to be entered may duplicate",
 )
 def lead_duplicates(request: HttpRequest, query: Query[DuplicateQuery]) -> list[Any]:

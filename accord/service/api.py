@@ -133,7 +133,7 @@ class CaseFiltersIn(Schema):
     q: str | None = None  # reference (CS-12) or words of the subject
 
 
-class StatusIn(Schema):
+class CaseStatusIn(Schema):
     status: str
     reason: str = ""
 
@@ -144,7 +144,7 @@ class AssignIn(Schema):
     reason: str = ""
 
 
-class MergeIn(Schema):
+class CaseMergeIn(Schema):
     duplicates: list[int]
     allow_different_clients: bool = False
 
@@ -193,7 +193,7 @@ class EventOut(Schema):
     created_at: datetime.datetime
 
 
-class CategoryOut(Schema):
+class CaseCategoryOut(Schema):
     id: int
     code: str
     name: str
@@ -385,7 +385,7 @@ def case_update(request: HttpRequest, case_id: int, payload: CasePatch) -> dict[
 
 
 @router.post("/cases/{int:case_id}/status", response=CaseOut, summary="Move a case's status")
-def case_status(request: HttpRequest, case_id: int, payload: StatusIn) -> dict[str, Any]:
+def case_status(request: HttpRequest, case_id: int, payload: CaseStatusIn) -> dict[str, Any]:
     user = authed_user(request)
     case = selectors.get_case_for(user, case_id)
     updated = services.change_status(
@@ -413,7 +413,7 @@ def case_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> dict[s
 @router.post(
     "/cases/{int:case_id}/merge", response=CaseOut, summary="Merge duplicates into this case"
 )
-def case_merge(request: HttpRequest, case_id: int, payload: MergeIn) -> dict[str, Any]:
+def case_merge(request: HttpRequest, case_id: int, payload: CaseMergeIn) -> dict[str, Any]:
     user = authed_user(request)
     primary = selectors.get_case_for(user, case_id)
     found = {c.pk: c for c in selectors.cases_visible_to(user).filter(pk__in=payload.duplicates)}
@@ -502,7 +502,7 @@ def event_list(request: HttpRequest, case_id: int) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/case-categories", response=list[CategoryOut], summary="Case categories")
+@router.get("/case-categories", response=list[CaseCategoryOut], summary="Case categories")
 def category_list(request: HttpRequest) -> list[dict[str, Any]]:
     authed_user(request)
     return [

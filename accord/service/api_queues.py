@@ -113,7 +113,7 @@ class RulePatch(Schema):
     channel: str | None = None
 
 
-class OrderIn(Schema):
+class RuleOrderIn(Schema):
     ids: list[int]
 
 
@@ -132,7 +132,7 @@ class CheckedRuleOut(Schema):
     failed: list[str]
 
 
-class PreviewOut(Schema):
+class RoutingPreviewOut(Schema):
     queue: int | None
     rule: int | None
     agent: int | None
@@ -395,14 +395,16 @@ def rule_delete(request: HttpRequest, rule_id: int) -> Status[None]:
 @router.post(
     "/service/routing-rules/order", response=list[RuleOut], summary="Put the rules in order"
 )
-def rule_order(request: HttpRequest, payload: OrderIn) -> list[dict[str, Any]]:
+def rule_order(request: HttpRequest, payload: RuleOrderIn) -> list[dict[str, Any]]:
     user = authed_user(request)
     routing.routing_rule_reorder(actor=user, ordered_ids=payload.ids)
     return [_rule_out(r) for r in RoutingRule.objects.order_by("position", "id")]
 
 
 @router.post(
-    "/service/routing-rules/preview", response=PreviewOut, summary="Which rule would route a case"
+    "/service/routing-rules/preview",
+    response=RoutingPreviewOut,
+    summary="Which rule would route a case",
 )
 def rule_preview(request: HttpRequest, payload: PreviewIn) -> dict[str, Any]:
     """Changes nothing: the round robin does not advance."""
