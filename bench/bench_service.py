@@ -551,6 +551,11 @@ def child_run(data_dir: str) -> None:
                 probe.board(timezone.now()),
             ),
             (
+                "board, live refresh (every 15 s)",
+                _get(client, reverse("service:board_live")),
+                probe.board(timezone.now()),
+            ),
+            (
                 "case page (5 messages)",
                 _get(client, reverse("service:case_detail", args=[typical])),
                 probe.case_page(typical),
