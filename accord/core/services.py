@@ -756,6 +756,35 @@ def picklist_option_reorder(
     return ordered
 
 
+def moved_order(ids: Iterable[int], pk: int, offset: int) -> list[int]:
+    """``ids`` with ``pk`` moved ``offset`` places (-1 up, +1 down), kept within the list."""
+    order = list(ids)
+    index = order.index(pk)
+    order.insert(max(0, min(len(order) - 1, index + offset)), order.pop(index))
+    return order
+
+
+def apply_order(
+    *, actor: User, queryset: db_models.QuerySet[Any], ordered_ids: Sequence[int], field: str
+) -> None:
+    """Give the rows of ``queryset`` (locked) the positions of ``ordered_ids``, which must list
+    each of them once; each moved row is audited. Call inside the caller's transaction."""
+    rows = {row.pk: row for row in queryset.select_for_update()}
+    ids = [int(i) for i in ordered_ids]
+    if sorted(ids) != sorted(rows):
+        raise ValidationError({field: [_("The list of rules changed; reload the page.")]})
+    for position, pk in enumerate(ids):
+        row = rows[pk]
+        if row.position != position:
+            audit.record(
+                actor=actor,
+                action=AuditEntry.Kind.CHANGE,
+                obj=row,
+                changes={"position": [row.position, position]},
+            )
+            queryset.model.objects.filter(pk=pk).update(position=position)
+
+
 def picklist_option_deactivate(*, actor: User, option: PicklistOption) -> PicklistOption:
     """Retire an option: records keep it, new entries can no longer choose it."""
     return picklist_option_update(actor=actor, option=option, fields={"is_active": False})

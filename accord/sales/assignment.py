@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accord.core import audit
 from accord.core.models import AuditEntry, Picklist, Team, User
 from accord.core.permissions import require_administrator
+from accord.core.services import apply_order, moved_order
 from accord.sales.models import AssignmentRule, Lead
 
 RULE_FIELDS = ("name", "is_active", "source", "region", "country", "method", "user", "team")
@@ -176,29 +177,15 @@ def assignment_rule_update(
 def assignment_rule_reorder(*, actor: User, ordered_ids: Sequence[int]) -> None:
     """Put the rules in this order (the first matching rule wins); audited per moved rule."""
     require_administrator(actor)
-    rules = {r.pk: r for r in AssignmentRule.objects.select_for_update()}
-    ids = [int(i) for i in ordered_ids]
-    if sorted(ids) != sorted(rules):
-        raise ValidationError({"order": [_("The list of rules changed; reload the page.")]})
-    for position, pk in enumerate(ids):
-        rule = rules[pk]
-        if rule.position != position:
-            audit.record(
-                actor=actor,
-                action=AuditEntry.Kind.CHANGE,
-                obj=rule,
-                changes={"position": [rule.position, position]},
-            )
-            AssignmentRule.objects.filter(pk=pk).update(position=position)
+    apply_order(
+        actor=actor, queryset=AssignmentRule.objects.all(), ordered_ids=ordered_ids, field="order"
+    )
 
 
 def assignment_rule_move(*, actor: User, rule: AssignmentRule, offset: int) -> None:
     """Move one rule up (-1) or down (+1) in the order."""
-    ids = list(AssignmentRule.objects.order_by("position", "id").values_list("pk", flat=True))
-    index = ids.index(rule.pk)
-    target = max(0, min(len(ids) - 1, index + offset))
-    ids.insert(target, ids.pop(index))
-    assignment_rule_reorder(actor=actor, ordered_ids=ids)
+    ids = AssignmentRule.objects.order_by("position", "id").values_list("pk", flat=True)
+    assignment_rule_reorder(actor=actor, ordered_ids=moved_order(ids, rule.pk, offset))
 
 
 @transaction.atomic

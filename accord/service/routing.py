@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from accord.core import audit
 from accord.core.errors import ConflictError
 from accord.core.models import AuditEntry, Notification, Picklist, User
+from accord.core.services import apply_order, moved_order
 from accord.parties.models import Company
 from accord.service.models import Case, CaseEvent, Queue, RoutingRule
 from accord.service.signals import case_opened
@@ -557,30 +558,16 @@ def routing_rule_update(
 def routing_rule_reorder(*, actor: User, ordered_ids: Sequence[int]) -> None:
     """Put the rules in this order; audited per moved rule."""
     require_queue_manager(actor)
-    rules = {r.pk: r for r in RoutingRule.objects.select_for_update()}
-    ids = [int(i) for i in ordered_ids]
-    if sorted(ids) != sorted(rules):
-        raise ValidationError({"order": [_("The list of rules changed; reload the page.")]})
-    for position, pk in enumerate(ids):
-        rule = rules[pk]
-        if rule.position != position:
-            audit.record(
-                actor=actor,
-                action=AuditEntry.Kind.CHANGE,
-                obj=rule,
-                changes={"position": [rule.position, position]},
-            )
-            RoutingRule.objects.filter(pk=pk).update(position=position)
+    apply_order(
+        actor=actor, queryset=RoutingRule.objects.all(), ordered_ids=ordered_ids, field="order"
+    )
 
 
 def routing_rule_move(*, actor: User, rule: RoutingRule, offset: int) -> None:
     """Move one rule up (-1) or down (+1)."""
     require_queue_manager(actor)
-    ids = list(RoutingRule.objects.order_by("position", "id").values_list("pk", flat=True))
-    index = ids.index(rule.pk)
-    target = max(0, min(len(ids) - 1, index + offset))
-    ids.insert(target, ids.pop(index))
-    routing_rule_reorder(actor=actor, ordered_ids=ids)
+    ids = RoutingRule.objects.order_by("position", "id").values_list("pk", flat=True)
+    routing_rule_reorder(actor=actor, ordered_ids=moved_order(ids, rule.pk, offset))
 
 
 @transaction.atomic

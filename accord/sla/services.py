@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accord.core import audit
 from accord.core.errors import ConflictError
 from accord.core.models import AuditEntry
+from accord.core.services import apply_order, moved_order
 from accord.sla.models import Holiday, Priority, SlaPolicy, SlaTarget, WorkCalendar, WorkingHours
 
 if TYPE_CHECKING:
@@ -450,19 +451,10 @@ def policy_update(
 def policy_move(*, actor: User, policy: SlaPolicy, offset: int) -> None:
     """Move a policy up (-1) or down (+1): the first matching active policy applies."""
     require_manager(actor)
-    rows = list(SlaPolicy.objects.select_for_update().order_by("position", "id"))
-    ids = [row.pk for row in rows]
-    index = ids.index(policy.pk)
-    target = max(0, min(len(ids) - 1, index + offset))
-    ids.insert(target, ids.pop(index))
-    by_id = {row.pk: row for row in rows}
-    for position, pk in enumerate(ids):
-        row = by_id[pk]
-        if row.position != position:
-            audit.record(
-                actor=actor,
-                action=AuditEntry.Kind.CHANGE,
-                obj=row,
-                changes={"position": [row.position, position]},
-            )
-            SlaPolicy.objects.filter(pk=pk).update(position=position)
+    ids = SlaPolicy.objects.order_by("position", "id").values_list("pk", flat=True)
+    apply_order(
+        actor=actor,
+        queryset=SlaPolicy.objects.all(),
+        ordered_ids=moved_order(ids, policy.pk, offset),
+        field="order",
+    )
